@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmemfd - Linux memfd shared memory: a named, sized, sealable file in RAM
+ * that can be mapped and shared between processes.
+ *
+ * Every function that can fail returns a negative errno value; output
+ * parameters are written only on success, and a failed call leaves no
+ * descriptor, memory or mapping behind. A handle is not locked: use it from
+ * one thread at a time (mfd_pread, mfd_pwrite and mfd_map may be shared).
+ */
+#ifndef LIBMEMFD_H
+#define LIBMEMFD_H
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The kernel's constants, for C libraries older than the kernel (or built
+ * without _GNU_SOURCE). Each is spelled as in the kernel's own uapi headers,
+ * so including <linux/memfd.h> or <linux/fcntl.h> later redefines nothing.
+ */
+#ifndef F_SEAL_SEAL
+#define F_SEAL_SEAL	0x0001	/* prevent further seals from being set */
+#endif
+#ifndef F_SEAL_SHRINK
+#define F_SEAL_SHRINK	0x0002	/* prevent file from shrinking */
+#endif
+#ifndef F_SEAL_GROW
+#define F_SEAL_GROW	0x0004	/* prevent file from growing */
+#endif
+#ifndef F_SEAL_WRITE
+#define F_SEAL_WRITE	0x0008	/* prevent writes */
+#endif
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE	0x0010  /* prevent future writes while mapped */
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC	0x0020  /* prevent chmod modifying exec bits */
+#endif
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC		0x0001U
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING	0x0002U
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB		0x0004U
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL		0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC		0x0010U
+#endif
+
+#ifndef HUGETLB_FLAG_ENCODE_SHIFT
+#define HUGETLB_FLAG_ENCODE_SHIFT	26
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_MASK
+#define HUGETLB_FLAG_ENCODE_MASK	0x3f
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_64KB
+#define HUGETLB_FLAG_ENCODE_64KB	(16U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_512KB
+#define HUGETLB_FLAG_ENCODE_512KB	(19U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_1MB
+#define HUGETLB_FLAG_ENCODE_1MB		(20U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_2MB
+#define HUGETLB_FLAG_ENCODE_2MB		(21U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_8MB
+#define HUGETLB_FLAG_ENCODE_8MB		(23U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_16MB
+#define HUGETLB_FLAG_ENCODE_16MB	(24U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_32MB
+#define HUGETLB_FLAG_ENCODE_32MB	(25U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_256MB
+#define HUGETLB_FLAG_ENCODE_256MB	(28U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_512MB
+#define HUGETLB_FLAG_ENCODE_512MB	(29U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_1GB
+#define HUGETLB_FLAG_ENCODE_1GB		(30U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_2GB
+#define HUGETLB_FLAG_ENCODE_2GB		(31U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+#ifndef HUGETLB_FLAG_ENCODE_16GB
+#define HUGETLB_FLAG_ENCODE_16GB	(34U << HUGETLB_FLAG_ENCODE_SHIFT)
+#endif
+
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT	HUGETLB_FLAG_ENCODE_SHIFT
+#endif
+#ifndef MFD_HUGE_MASK
+#define MFD_HUGE_MASK	HUGETLB_FLAG_ENCODE_MASK
+#endif
+#ifndef MFD_HUGE_64KB
+#define MFD_HUGE_64KB	HUGETLB_FLAG_ENCODE_64KB
+#endif
+#ifndef MFD_HUGE_512KB
+#define MFD_HUGE_512KB	HUGETLB_FLAG_ENCODE_512KB
+#endif
+#ifndef MFD_HUGE_1MB
+#define MFD_HUGE_1MB	HUGETLB_FLAG_ENCODE_1MB
+#endif
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB	HUGETLB_FLAG_ENCODE_2MB
+#endif
+#ifndef MFD_HUGE_8MB
+#define MFD_HUGE_8MB	HUGETLB_FLAG_ENCODE_8MB
+#endif
+#ifndef MFD_HUGE_16MB
+#define MFD_HUGE_16MB	HUGETLB_FLAG_ENCODE_16MB
+#endif
+#ifndef MFD_HUGE_32MB
+#define MFD_HUGE_32MB	HUGETLB_FLAG_ENCODE_32MB
+#endif
+#ifndef MFD_HUGE_256MB
+#define MFD_HUGE_256MB	HUGETLB_FLAG_ENCODE_256MB
+#endif
+#ifndef MFD_HUGE_512MB
+#define MFD_HUGE_512MB	HUGETLB_FLAG_ENCODE_512MB
+#endif
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB	HUGETLB_FLAG_ENCODE_1GB
+#endif
+#ifndef MFD_HUGE_2GB
+#define MFD_HUGE_2GB	HUGETLB_FLAG_ENCODE_2GB
+#endif
+#ifndef MFD_HUGE_16GB
+#define MFD_HUGE_16GB	HUGETLB_FLAG_ENCODE_16GB
+#endif
+
+/* The longest name mfd_new accepts, in bytes (the kernel's limit). */
+#define LIBMEMFD_NAME_MAX 249
+
+/* The name a memfd gets when mfd_new is given none. */
+#define LIBMEMFD_DEFAULT_NAME "libmemfd"
+
+/* A memfd and the size this handle has recorded for it. */
+struct mfd;
+
+/* fd lifecycle */
+
+/*
+ * Create a memfd, close-on-exec and sealable, of size 0. Without MFD_EXEC it
+ * is not executable (sealed with F_SEAL_EXEC where the kernel knows it).
+ * flags: 0 or MFD_HUGETLB (with an optional MFD_HUGE_* size), MFD_EXEC,
+ * MFD_NOEXEC_SEAL; MFD_CLOEXEC and MFD_ALLOW_SEALING are always implied.
+ * -EINVAL: out is NULL, name longer than LIBMEMFD_NAME_MAX, unknown flags,
+ * MFD_EXEC with MFD_NOEXEC_SEAL, or a huge page size without MFD_HUGETLB.
+ */
+int mfd_new(struct mfd **out, const char *name, unsigned int flags);
+
+/*
+ * Adopt an open descriptor of a regular file; the recorded size is the
+ * file's size. On failure the caller still owns fd. -EBADF: fd < 0 or not
+ * open; -EINVAL: out is NULL or fd is not a regular file.
+ */
+int mfd_from_fd(struct mfd **out, int fd);
+
+/* Close the descriptor and free the handle. NULL is a no-op. */
+void mfd_free(struct mfd *m);
+
+/* The descriptor, still owned by the handle. */
+int mfd_fd(const struct mfd *m);
+
+/* Free the handle without closing; the returned descriptor is the caller's. */
+int mfd_release_fd(struct mfd *m);
+
+/*
+ * Copy the name given at creation (without the kernel's "memfd:" prefix and
+ * " (deleted)" suffix) into buf, NUL-terminated, and return its length.
+ * -ERANGE: buf cannot hold it (nothing is written); -EINVAL: not a memfd.
+ */
+int mfd_get_name(const struct mfd *m, char *buf, size_t size);
+
+/* 1 if the running kernel has memfd_create, else 0. */
+int mfd_kernel_supported(void);
+
+/* sizing */
+
+/*
+ * The size this handle has recorded: 0 at creation, the file's size at
+ * adoption, the last successful mfd_set_size. Like the seed it does not
+ * follow changes made through other descriptors, nor writes past the end.
+ */
+uint64_t mfd_size(const struct mfd *m);
+
+/* ftruncate. -EINVAL above INT64_MAX; any failure keeps mfd_size. */
+int mfd_set_size(struct mfd *m, uint64_t size);
+
+/* seals */
+
+/* The F_SEAL_* bitmask, or -EINVAL for a file that is not a memfd. */
+int mfd_get_seals(const struct mfd *m);
+
+/*
+ * Add F_SEAL_* seals. -EINVAL: unknown bits; -EPERM: F_SEAL_SEAL is set or
+ * the descriptor is read-only; -EBUSY: F_SEAL_WRITE while a writable shared
+ * mapping exists.
+ */
+int mfd_add_seals(struct mfd *m, unsigned int seals);
+
+/* mappings */
+
+/*
+ * Map [offset, offset + length) shared and store the address in *addr.
+ * prot is PROT_NONE or PROT_READ, PROT_WRITE, PROT_EXEC; flags is 0.
+ * -EINVAL: length 0, offset not page-aligned, an overflowing range, unknown
+ * prot or flags bits; -ENXIO: the range reaches past the page holding the
+ * file's last byte (touching it would raise SIGBUS); -EPERM: PROT_WRITE on a
+ * write-sealed memfd. A read-only mapping of a write-sealed memfd works on
+ * every kernel.
+ */
+int mfd_map(struct mfd *m, uint64_t offset, size_t length, int prot,
+	    unsigned int flags, void **addr);
+
+/* Undo mfd_map. -EINVAL: addr NULL or not page-aligned, or length 0. */
+int mfd_unmap(void *addr, size_t length);
+
+/* stream I/O: read(2), write(2), lseek(2), pread(2), pwrite(2), retrying EINTR */
+
+ssize_t mfd_read(struct mfd *m, void *buf, size_t count);
+ssize_t mfd_write(struct mfd *m, const void *buf, size_t count);
+int64_t mfd_seek(struct mfd *m, int64_t offset, int whence);
+ssize_t mfd_pread(struct mfd *m, void *buf, size_t count, uint64_t offset);
+ssize_t mfd_pwrite(struct mfd *m, const void *buf, size_t count,
+		   uint64_t offset);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBMEMFD_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* stream I/O: the seed's Read, Write and Seek, plus positioned I/O. */
+#include "libmemfd-private.h"
+
+#include <unistd.h>
+
+/* Run a read(2)-like call until no signal interrupts it; -errno on failure. */
+#define RETRY_EINTR(type, call)                                 \
+	({                                                      \
+		type r_;                                        \
+		do                                              \
+			r_ = (call);                            \
+		while (r_ < 0 && errno == EINTR);               \
+		r_ < 0 ? (type)-errno : r_;                     \
+	})
+
+LIBMEMFD_EXPORT ssize_t mfd_read(struct mfd *m, void *buf, size_t count)
+{
+	if (!m)
+		return -EINVAL;
+	return RETRY_EINTR(ssize_t, read(m->fd, buf, count));
+}
+
+LIBMEMFD_EXPORT ssize_t mfd_write(struct mfd *m, const void *buf, size_t count)
+{
+	if (!m)
+		return -EINVAL;
+	return RETRY_EINTR(ssize_t, write(m->fd, buf, count));
+}
+
+LIBMEMFD_EXPORT int64_t mfd_seek(struct mfd *m, int64_t offset, int whence)
+{
+	if (!m)
+		return -EINVAL;
+	return RETRY_EINTR(off_t, lseek(m->fd, (off_t)offset, whence));
+}
+
+LIBMEMFD_EXPORT ssize_t mfd_pread(struct mfd *m, void *buf, size_t count,
+				  uint64_t offset)
+{
+	if (!m || offset > INT64_MAX)
+		return -EINVAL;
+	return RETRY_EINTR(ssize_t, pread(m->fd, buf, count, (off_t)offset));
+}
+
+LIBMEMFD_EXPORT ssize_t mfd_pwrite(struct mfd *m, const void *buf, size_t count,
+				   uint64_t offset)
+{
+	if (!m || offset > INT64_MAX)
+		return -EINVAL;
+	return RETRY_EINTR(ssize_t, pwrite(m->fd, buf, count, (off_t)offset));
+}

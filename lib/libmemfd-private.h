@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* What the compilation units of lib/ share; nothing here is installed. */
+#ifndef LIBMEMFD_PRIVATE_H
+#define LIBMEMFD_PRIVATE_H
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#include "libmemfd.h"
+
+/* Marks a definition as part of the ABI; everything else stays hidden. */
+#define LIBMEMFD_EXPORT __attribute__((visibility("default")))
+
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#endif
+#ifndef F_GET_SEALS
+#define F_GET_SEALS 1034
+#endif
+
+#define LIBMEMFD_ALL_SEALS                                           \
+	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |  \
+	 F_SEAL_FUTURE_WRITE | F_SEAL_EXEC)
+
+struct mfd {
+	int fd;
+	/* What mfd_size() answers; map.c trusts it to skip an fstat. */
+	uint64_t size;
+};
+
+#endif /* LIBMEMFD_PRIVATE_H */
