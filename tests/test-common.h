@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the Check suites. */
+#ifndef LIBMEMFD_TEST_COMMON_H
+#define LIBMEMFD_TEST_COMMON_H
+
+#include <check.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libmemfd.h"
+
+/* What a failed call must leave as it found it. */
+struct resources {
+	int fds;  /* entries of /proc/self/fd */
+	int maps; /* lines of /proc/self/maps */
+};
+
+struct resources resources_now(void);
+
+/* Fail the test if descriptors or mappings differ from the snapshot. */
+#define ck_assert_resources_unchanged(before)                          \
+	do {                                                           \
+		struct resources now_ = resources_now();               \
+		ck_assert_int_eq(now_.fds, (before).fds);              \
+		ck_assert_int_eq(now_.maps, (before).maps);            \
+	} while (0)
+
+/* An out-parameter value no successful call would write. */
+#define POISON_PTR ((void *)(uintptr_t)0xdead0000)
+
+size_t page_size(void);
+
+/* A memfd of the given size made by the library; fails the test otherwise. */
+struct mfd *new_sized_mfd(const char *name, uint64_t size);
+
+/* Open the same file read-only through /proc/self/fd. */
+int reopen_read_only(const struct mfd *m);
+
+Suite *lifecycle_suite(void);
+Suite *size_suite(void);
+Suite *seals_suite(void);
+Suite *map_suite(void);
+Suite *io_suite(void);
+
+#endif

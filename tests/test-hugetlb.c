@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* MFD_HUGETLB memfds. Needs reserved huge pages (vm.nr_hugepages); without
+ * them the whole program reports a skip. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test-common.h"
+
+#define EXIT_SKIP 77
+
+static uint64_t huge_page_size;
+
+/* The default huge page size if at least two are free, else 0. */
+static uint64_t free_huge_page_size(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	unsigned long long free_pages = 0, kib = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %llu", &free_pages);
+		sscanf(line, "Hugepagesize: %llu kB", &kib);
+	}
+	fclose(f);
+	return free_pages >= 2 ? kib * 1024 : 0;
+}
+
+static struct mfd *new_huge_mfd(const char *name, unsigned int flags)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, name, MFD_HUGETLB | flags), 0);
+	ck_assert_int_eq(mfd_set_size(m, huge_page_size), 0);
+	return m;
+}
+
+START_TEST(test_hugetlb_map_and_io)
+{
+	struct mfd *m = new_huge_mfd("huge", 0);
+	void *a = NULL, *b = NULL;
+	char buf[8] = { 0 };
+	int seals;
+
+	ck_assert_uint_eq(mfd_size(m), huge_page_size);
+	seals = mfd_get_seals(m);
+	ck_assert(seals == 0 || seals == F_SEAL_EXEC);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size, PROT_READ | PROT_WRITE, 0, &a), 0);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size, PROT_READ, 0, &b), 0);
+	ck_assert_uint_eq((uintptr_t)a % huge_page_size, 0);
+	memset(a, 0x45, (size_t)huge_page_size);
+	ck_assert_uint_eq(((const volatile uint8_t *)b)[huge_page_size - 1], 0x45);
+	ck_assert_int_eq(mfd_pread(m, buf, 4, huge_page_size - 4), 4);
+	ck_assert_int_eq(memcmp(buf, "\x45\x45\x45\x45", 4), 0);
+	ck_assert_int_eq(mfd_unmap(a, (size_t)huge_page_size), 0);
+	ck_assert_int_eq(mfd_unmap(b, (size_t)huge_page_size), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_hugetlb_name_and_size_flag)
+{
+	unsigned int shift = 0;
+	struct mfd *m;
+	char name[16];
+
+	while ((1ull << shift) < huge_page_size)
+		shift++;
+	m = new_huge_mfd("sized", shift << MFD_HUGE_SHIFT);
+	ck_assert_int_eq(mfd_get_name(m, name, sizeof(name)), 5);
+	ck_assert_str_eq(name, "sized");
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_hugetlb_size_must_be_whole_pages)
+{
+	struct mfd *m = new_huge_mfd("partial", 0);
+	struct resources before = resources_now();
+
+	ck_assert_int_eq(mfd_set_size(m, huge_page_size + 4096), -EINVAL);
+	ck_assert_uint_eq(mfd_size(m), huge_page_size);
+	ck_assert_resources_unchanged(before);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_hugetlb_seals)
+{
+	struct mfd *m = new_huge_mfd("sealed", 0);
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), 0);
+	ck_assert_int_eq(mfd_set_size(m, 2 * huge_page_size), -EPERM);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size, PROT_READ | PROT_WRITE, 0, &p), -EPERM);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, (size_t)huge_page_size), 0);
+	mfd_free(m);
+}
+END_TEST
+
+int main(void)
+{
+	SRunner *sr;
+	Suite *s;
+	TCase *tc;
+	int failed;
+
+	huge_page_size = free_huge_page_size();
+	if (!mfd_kernel_supported() || huge_page_size == 0) {
+		fprintf(stderr, "SKIP: no free huge pages (as root: echo 8 > /proc/sys/vm/nr_hugepages)\n");
+		return EXIT_SKIP;
+	}
+
+	s = suite_create("hugetlb");
+	tc = tcase_create("hugetlb");
+	tcase_add_test(tc, test_hugetlb_map_and_io);
+	tcase_add_test(tc, test_hugetlb_name_and_size_flag);
+	tcase_add_test(tc, test_hugetlb_size_must_be_whole_pages);
+	tcase_add_test(tc, test_hugetlb_seals);
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/* lifecycle.c: mfd_new, mfd_from_fd, mfd_free, mfd_fd, mfd_release_fd,
+ * mfd_get_name, mfd_kernel_supported. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "test-common.h"
+
+static void assert_name(const struct mfd *m, const char *expected)
+{
+	char buf[LIBMEMFD_NAME_MAX + 1];
+
+	ck_assert_int_eq(mfd_get_name(m, buf, sizeof(buf)), (int)strlen(expected));
+	ck_assert_str_eq(buf, expected);
+}
+
+/* seed: named */
+START_TEST(test_seed_named)
+{
+	const char *test_name = "Name McCool Person";
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, test_name, 0), 0);
+	assert_name(m, test_name);
+	mfd_free(m);
+}
+END_TEST
+
+/* seed: anon */
+START_TEST(test_seed_anon)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, NULL, 0), 0);
+	ck_assert_ptr_nonnull(m);
+	mfd_free(m);
+}
+END_TEST
+
+/* seed: new */
+START_TEST(test_seed_new)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, NULL, 0), 0);
+	ck_assert_uint_eq(mfd_size(m), 0);
+	mfd_free(m);
+}
+END_TEST
+
+/* seed: new_named */
+START_TEST(test_seed_new_named)
+{
+	const char *name = "very unique name";
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, name, 0), 0);
+	assert_name(m, name);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_new_default_name)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, NULL, 0), 0);
+	assert_name(m, LIBMEMFD_DEFAULT_NAME);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_new_properties)
+{
+	struct mfd *m = NULL;
+	struct stat st;
+	int fd, seals;
+
+	ck_assert_int_eq(mfd_new(&m, "props", 0), 0);
+	fd = mfd_fd(m);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_int_eq(st.st_size, 0);
+	/* Not executable by default: no x bits, and F_SEAL_EXEC alone where
+	 * the kernel knows it. */
+	ck_assert_int_eq(st.st_mode & 0111, 0);
+	seals = mfd_get_seals(m);
+	ck_assert(seals == 0 || seals == F_SEAL_EXEC);
+	/* Sealable. */
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_GROW), 0);
+	ck_assert_int_eq(mfd_get_seals(m), seals | F_SEAL_GROW);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_new_exec)
+{
+	struct mfd *m = NULL;
+	struct stat st;
+
+	ck_assert_int_eq(mfd_new(&m, "exec", MFD_EXEC), 0);
+	ck_assert_int_eq(fstat(mfd_fd(m), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0111, 0111);
+	ck_assert_int_eq(mfd_get_seals(m), 0);
+	ck_assert_int_eq(fcntl(mfd_fd(m), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_new_noexec_seal)
+{
+	struct mfd *m = NULL;
+	struct stat st;
+	int seals;
+
+	ck_assert_int_eq(mfd_new(&m, "noexec", MFD_NOEXEC_SEAL), 0);
+	ck_assert_int_eq(fstat(mfd_fd(m), &st), 0);
+	ck_assert_int_eq(st.st_mode & 0111, 0);
+	seals = mfd_get_seals(m);
+	ck_assert(seals == 0 || seals == F_SEAL_EXEC);
+	/* Still sealable: MFD_ALLOW_SEALING is never dropped. */
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SHRINK), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_new_implied_flags)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, "implied", MFD_CLOEXEC | MFD_ALLOW_SEALING), 0);
+	ck_assert_int_eq(fcntl(mfd_fd(m), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SEAL), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_new_name_limits)
+{
+	char name[LIBMEMFD_NAME_MAX + 2];
+	struct resources before;
+	struct mfd *m = POISON_PTR;
+
+	memset(name, 'n', sizeof(name));
+	name[LIBMEMFD_NAME_MAX] = '\0';
+	ck_assert_int_eq(mfd_new(&m, name, 0), 0);
+	assert_name(m, name);
+	mfd_free(m);
+
+	m = POISON_PTR;
+	name[LIBMEMFD_NAME_MAX] = 'n';
+	name[LIBMEMFD_NAME_MAX + 1] = '\0';
+	before = resources_now();
+	ck_assert_int_eq(mfd_new(&m, name, 0), -EINVAL);
+	ck_assert_ptr_eq(m, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+}
+END_TEST
+
+START_TEST(test_new_bad_flags)
+{
+	static const unsigned int bad[] = {
+		0x20, 0x40, 0x100, 0x8000, 0x02000000,
+		MFD_EXEC | MFD_NOEXEC_SEAL,
+		MFD_HUGE_2MB,
+		MFD_HUGE_1GB | MFD_NOEXEC_SEAL,
+		MFD_HUGETLB | 0x20,
+	};
+	struct resources before = resources_now();
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mfd *m = POISON_PTR;
+
+		ck_assert_msg(mfd_new(&m, "bad", bad[i]) == -EINVAL, "flags %#x", bad[i]);
+		ck_assert_ptr_eq(m, POISON_PTR);
+	}
+	ck_assert_resources_unchanged(before);
+}
+END_TEST
+
+START_TEST(test_new_null_out)
+{
+	struct resources before = resources_now();
+
+	ck_assert_int_eq(mfd_new(NULL, "null", 0), -EINVAL);
+	ck_assert_resources_unchanged(before);
+}
+END_TEST
+
+START_TEST(test_free_closes)
+{
+	struct resources before = resources_now();
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, "free", 0), 0);
+	ck_assert_int_eq(resources_now().fds, before.fds + 1);
+	mfd_free(m);
+	ck_assert_resources_unchanged(before);
+	mfd_free(NULL);
+}
+END_TEST
+
+START_TEST(test_release_fd)
+{
+	struct mfd *m = NULL;
+	int fd;
+
+	ck_assert_int_eq(mfd_new(&m, "release", 0), 0);
+	fd = mfd_fd(m);
+	ck_assert_int_eq(mfd_release_fd(m), fd);
+	/* Still open, now ours. */
+	ck_assert_int_ne(fcntl(fd, F_GETFD), -1);
+	ck_assert_int_eq(close(fd), 0);
+
+	ck_assert_int_eq(mfd_release_fd(NULL), -EINVAL);
+	ck_assert_int_eq(mfd_fd(NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_from_fd_memfd)
+{
+	struct mfd *m = new_sized_mfd("adopted", 12345), *adopted = NULL;
+	int fd = mfd_release_fd(m);
+
+	ck_assert_int_eq(mfd_from_fd(&adopted, fd), 0);
+	ck_assert_int_eq(mfd_fd(adopted), fd);
+	ck_assert_uint_eq(mfd_size(adopted), 12345);
+	assert_name(adopted, "adopted");
+	mfd_free(adopted);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+}
+END_TEST
+
+START_TEST(test_from_fd_regular_file)
+{
+	char path[] = "libmemfd-test-XXXXXX";
+	struct mfd *m = NULL;
+	char name[32];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(write(fd, "hello", 5), 5);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	ck_assert_uint_eq(mfd_size(m), 5);
+	/* Adopted, but not a memfd: it has no memfd name. */
+	ck_assert_int_eq(mfd_get_name(m, name, sizeof(name)), -EINVAL);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_from_fd_errors)
+{
+	struct resources before;
+	struct mfd *m = POISON_PTR;
+	int pipefd[2], fd;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	fd = dup(pipefd[0]);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(close(fd), 0); /* now a closed descriptor number */
+	before = resources_now();
+
+	ck_assert_int_eq(mfd_from_fd(&m, -1), -EBADF);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), -EBADF);
+	/* A pipe has no size to map: refused, and still the caller's. */
+	ck_assert_int_eq(mfd_from_fd(&m, pipefd[0]), -EINVAL);
+	ck_assert_ptr_eq(m, POISON_PTR);
+	ck_assert_int_eq(mfd_from_fd(NULL, pipefd[0]), -EINVAL);
+	ck_assert_int_ne(fcntl(pipefd[0], F_GETFD), -1);
+	ck_assert_resources_unchanged(before);
+	close(pipefd[0]);
+	close(pipefd[1]);
+}
+END_TEST
+
+START_TEST(test_get_name_buffer_sizes)
+{
+	const char *name = "exactly";
+	size_t len = strlen(name);
+	struct mfd *m = NULL;
+	char buf[16];
+
+	ck_assert_int_eq(mfd_new(&m, name, 0), 0);
+	ck_assert_int_eq(mfd_get_name(m, buf, len + 1), (int)len);
+	ck_assert_str_eq(buf, name);
+
+	/* Too small: -ERANGE and the buffer untouched, never a truncation. */
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(mfd_get_name(m, buf, len), -ERANGE);
+	ck_assert_int_eq(mfd_get_name(m, buf, 1), -ERANGE);
+	ck_assert_int_eq(mfd_get_name(m, buf, 0), -ERANGE);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		ck_assert_int_eq(buf[i], 'x');
+
+	ck_assert_int_eq(mfd_get_name(m, NULL, 16), -EINVAL);
+	ck_assert_int_eq(mfd_get_name(NULL, buf, sizeof(buf)), -EINVAL);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_get_name_odd_names)
+{
+	static const char *const names[] = {
+		"", " ", "memfd:", "a (deleted)", " (deleted)", "/slash/es",
+		"tab\tand\nnewline",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct mfd *m = NULL;
+
+		ck_assert_int_eq(mfd_new(&m, names[i], 0), 0);
+		assert_name(m, names[i]);
+		mfd_free(m);
+	}
+}
+END_TEST
+
+START_TEST(test_get_name_not_memfd)
+{
+	struct mfd *m = NULL;
+	char buf[64];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	memset(buf, 'x', sizeof(buf));
+	ck_assert_int_eq(mfd_get_name(m, buf, sizeof(buf)), -EINVAL);
+	ck_assert_int_eq(buf[0], 'x');
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_kernel_supported)
+{
+	struct resources before = resources_now();
+
+	ck_assert_int_eq(mfd_kernel_supported(), 1);
+	ck_assert_resources_unchanged(before);
+}
+END_TEST
+
+Suite *lifecycle_suite(void)
+{
+	Suite *s = suite_create("lifecycle");
+	TCase *tc;
+
+	tc = tcase_create("seed");
+	tcase_add_test(tc, test_seed_named);
+	tcase_add_test(tc, test_seed_anon);
+	tcase_add_test(tc, test_seed_new);
+	tcase_add_test(tc, test_seed_new_named);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("new");
+	tcase_add_test(tc, test_new_default_name);
+	tcase_add_test(tc, test_new_properties);
+	tcase_add_test(tc, test_new_exec);
+	tcase_add_test(tc, test_new_noexec_seal);
+	tcase_add_test(tc, test_new_implied_flags);
+	tcase_add_test(tc, test_new_name_limits);
+	tcase_add_test(tc, test_new_bad_flags);
+	tcase_add_test(tc, test_new_null_out);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ownership");
+	tcase_add_test(tc, test_free_closes);
+	tcase_add_test(tc, test_release_fd);
+	tcase_add_test(tc, test_from_fd_memfd);
+	tcase_add_test(tc, test_from_fd_regular_file);
+	tcase_add_test(tc, test_from_fd_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("name");
+	tcase_add_test(tc, test_get_name_buffer_sizes);
+	tcase_add_test(tc, test_get_name_odd_names);
+	tcase_add_test(tc, test_get_name_not_memfd);
+	tcase_add_test(tc, test_kernel_supported);
+	suite_add_tcase(s, tc);
+
+	return s;
+}

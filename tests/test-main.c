@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* One runner for every suite; each test runs in its own forked process. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "test-common.h"
+
+#define EXIT_SKIP 77
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	/* The seed's tests return early on kernels without memfd_create. */
+	if (!mfd_kernel_supported()) {
+		fprintf(stderr, "SKIP: this kernel has no memfd_create\n");
+		return EXIT_SKIP;
+	}
+
+	sr = srunner_create(lifecycle_suite());
+	srunner_add_suite(sr, size_suite());
+	srunner_add_suite(sr, seals_suite());
+	srunner_add_suite(sr, map_suite());
+	srunner_add_suite(sr, io_suite());
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

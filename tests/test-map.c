@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/* map.c: mfd_map, mfd_unmap. */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "test-common.h"
+
+/* seed: mmap_page */
+START_TEST(test_seed_mmap_page)
+{
+	struct mfd *m = NULL;
+	void *mmap1 = NULL, *mmap2 = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, NULL, 0), 0);
+	ck_assert_int_eq(mfd_set_size(m, 4096), 0);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)mfd_size(m), PROT_READ | PROT_WRITE, 0, &mmap1), 0);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)mfd_size(m), PROT_READ | PROT_WRITE, 0, &mmap2), 0);
+	ck_assert_ptr_ne(mmap1, mmap2);
+	memset(mmap1, 0x45, 4096);
+	for (size_t i = 0; i < 4096; i++)
+		ck_assert_uint_eq(((const volatile uint8_t *)mmap2)[i], 0x45u);
+	ck_assert_int_eq(mfd_unmap(mmap1, 4096), 0);
+	ck_assert_int_eq(mfd_unmap(mmap2, 4096), 0);
+	mfd_free(m);
+}
+END_TEST
+
+/* seed: mmap_page_offset */
+START_TEST(test_seed_mmap_page_offset)
+{
+	struct mfd *m = NULL;
+	void *mmap1 = POISON_PTR, *mmap2 = NULL;
+	size_t size;
+
+	ck_assert_int_eq(mfd_new(&m, NULL, 0), 0);
+	ck_assert_int_eq(mfd_set_size(m, 8092), 0);
+	size = (size_t)mfd_size(m);
+	/* Adapted: the seed maps size bytes from offset 4096, reaching past
+	 * the file's last page, which mfd_map refuses (touching it would
+	 * raise SIGBUS). Map what the file holds past 4096 instead. */
+	ck_assert_int_eq(mfd_map(m, 4096, size, PROT_READ | PROT_WRITE, 0, &mmap1), -ENXIO);
+	ck_assert_ptr_eq(mmap1, POISON_PTR);
+	ck_assert_int_eq(mfd_map(m, 4096, size - 4096, PROT_READ | PROT_WRITE, 0, &mmap1), 0);
+	ck_assert_int_eq(mfd_map(m, 0, size, PROT_READ | PROT_WRITE, 0, &mmap2), 0);
+	memset(mmap1, 0x45, 4096);
+	for (size_t i = 0; i < 4096; i++)
+		ck_assert_uint_eq(((const volatile uint8_t *)mmap2)[i], 0);
+	for (size_t i = 4096; i < 8092; i++)
+		ck_assert_uint_eq(((const volatile uint8_t *)mmap2)[i], 0x45u);
+	ck_assert_int_eq(mfd_unmap(mmap1, size - 4096), 0);
+	ck_assert_int_eq(mfd_unmap(mmap2, size), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_invalid_arguments)
+{
+	struct mfd *m = new_sized_mfd("args", 4 * 4096);
+	uint64_t page = page_size();
+	struct resources before = resources_now();
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_map(m, 0, 0, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 1, 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, page / 2, 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, page + 1, 1, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 1, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0x80000000u, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ | 0x100, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, -1, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(NULL, 0, 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0, NULL), -EINVAL);
+	ck_assert_resources_unchanged(before);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_overflowing_range)
+{
+	struct mfd *m = new_sized_mfd("overflow", 4096);
+	uint64_t page = page_size();
+	uint64_t top = UINT64_MAX / page * page;
+	uint64_t top_off = (uint64_t)INT64_MAX / page * page;
+	struct resources before = resources_now();
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_map(m, top, 2 * page, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, top, page, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, top_off, 2 * page, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, SIZE_MAX, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, page, SIZE_MAX - page + 1, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_past_last_page)
+{
+	uint64_t page = page_size();
+	struct mfd *m = new_sized_mfd("bounds", 2 * page + 100);
+	struct resources before = resources_now();
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_map(m, 0, 3 * page + 1, PROT_READ, 0, &p), -ENXIO);
+	ck_assert_int_eq(mfd_map(m, 3 * page, 1, PROT_READ, 0, &p), -ENXIO);
+	ck_assert_int_eq(mfd_map(m, 2 * page, page + 1, PROT_READ, 0, &p), -ENXIO);
+	ck_assert_int_eq(mfd_map(m, 100 * page, page, PROT_READ, 0, &p), -ENXIO);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+
+	/* The page holding the last byte can be mapped whole. */
+	ck_assert_int_eq(mfd_map(m, 0, 3 * page, PROT_READ | PROT_WRITE, 0, &p), 0);
+	((volatile char *)p)[3 * page - 1] = 1;
+	ck_assert_int_eq(mfd_unmap(p, 3 * page), 0);
+	ck_assert_int_eq(mfd_map(m, 2 * page, 1, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, 1), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_empty_file)
+{
+	struct mfd *m = NULL;
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_new(&m, "empty", 0), 0);
+	ck_assert_int_eq(mfd_map(m, 0, 1, PROT_READ, 0, &p), -ENXIO);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_grown_elsewhere)
+{
+	uint64_t page = page_size();
+	struct mfd *m = new_sized_mfd("grown", page);
+	void *p = NULL;
+
+	/* Past the recorded size, mfd_map asks the file itself. */
+	ck_assert_int_eq(ftruncate(mfd_fd(m), 4 * page), 0);
+	ck_assert_int_eq(mfd_map(m, 0, 4 * page, PROT_READ | PROT_WRITE, 0, &p), 0);
+	((volatile char *)p)[4 * page - 1] = 1;
+	ck_assert_int_eq(mfd_unmap(p, 4 * page), 0);
+	ck_assert_uint_eq(mfd_size(m), page);
+	ck_assert_int_eq(mfd_map(m, 0, 5 * page, PROT_READ, 0, &p), -ENXIO);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_within_recorded_size_asks_nothing)
+{
+	uint64_t page = page_size();
+	struct mfd *m = new_sized_mfd("trusted", 4 * page);
+	void *p = NULL;
+
+	/* Within the recorded size the check costs no system call, so a
+	 * shrink through another descriptor goes unseen (the mapping is
+	 * not touched: its tail would now raise SIGBUS). */
+	ck_assert_int_eq(ftruncate(mfd_fd(m), page), 0);
+	ck_assert_int_eq(mfd_map(m, 0, 4 * page, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, 4 * page), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_prot_none_and_read)
+{
+	struct mfd *m = new_sized_mfd("prot", 4096);
+	void *p = NULL;
+
+	ck_assert_int_eq(mfd_pwrite(m, "hi", 2, 0), 2);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_NONE, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, 4096), 0);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(memcmp(p, "hi", 2), 0);
+	ck_assert_int_eq(mfd_unmap(p, 4096), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_read_only_descriptor)
+{
+	struct mfd *m = new_sized_mfd("rw", 4096), *ro = NULL;
+	struct resources before;
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	before = resources_now();
+	ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EACCES);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, 4096), 0);
+	mfd_free(ro);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_write_sealed_shared_read_only)
+{
+	struct mfd *m = new_sized_mfd("sealed", 4096), *other = NULL;
+	void *p = NULL, *q = NULL;
+
+	ck_assert_int_eq(mfd_pwrite(m, "sealed", 6, 0), 6);
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_WRITE | F_SEAL_SHRINK), 0);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(memcmp(p, "sealed", 6), 0);
+	/* Through a second handle on a read-only descriptor too. */
+	ck_assert_int_eq(mfd_from_fd(&other, reopen_read_only(m)), 0);
+	ck_assert_int_eq(mfd_map(other, 0, 4096, PROT_READ, 0, &q), 0);
+	ck_assert_int_eq(memcmp(q, "sealed", 6), 0);
+	ck_assert_int_eq(mfd_unmap(q, 4096), 0);
+	ck_assert_int_eq(mfd_unmap(p, 4096), 0);
+	mfd_free(other);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_unmap_errors)
+{
+	struct mfd *m = new_sized_mfd("unmap", 2 * page_size());
+	void *p = NULL;
+
+	ck_assert_int_eq(mfd_unmap(NULL, 4096), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 2 * page_size(), PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, 0), -EINVAL);
+	ck_assert_int_eq(mfd_unmap((char *)p + 1, page_size()), -EINVAL);
+	ck_assert_int_eq(((const volatile char *)p)[0], 0);
+	ck_assert_int_eq(mfd_unmap(p, 2 * page_size()), 0);
+	mfd_free(m);
+}
+END_TEST
+
+Suite *map_suite(void)
+{
+	Suite *s = suite_create("map");
+	TCase *tc;
+
+	tc = tcase_create("seed");
+	tcase_add_test(tc, test_seed_mmap_page);
+	tcase_add_test(tc, test_seed_mmap_page_offset);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bounds");
+	tcase_add_test(tc, test_map_invalid_arguments);
+	tcase_add_test(tc, test_map_overflowing_range);
+	tcase_add_test(tc, test_map_past_last_page);
+	tcase_add_test(tc, test_map_empty_file);
+	tcase_add_test(tc, test_map_grown_elsewhere);
+	tcase_add_test(tc, test_map_within_recorded_size_asks_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("protection");
+	tcase_add_test(tc, test_map_prot_none_and_read);
+	tcase_add_test(tc, test_map_read_only_descriptor);
+	tcase_add_test(tc, test_map_write_sealed_shared_read_only);
+	tcase_add_test(tc, test_unmap_errors);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
