@@ -13,7 +13,7 @@
 /* What a failed call must leave as it found it. */
 struct resources {
 	int fds;  /* entries of /proc/self/fd */
-	int maps; /* lines of /proc/self/maps */
+	int maps; /* memfd mappings in /proc/self/maps */
 };
 
 struct resources resources_now(void);
@@ -28,6 +28,10 @@ struct resources resources_now(void);
 
 /* An out-parameter value no successful call would write. */
 #define POISON_PTR ((void *)(uintptr_t)0xdead0000)
+
+/* A test case whose every test must end with the descriptors and
+ * mappings it started with. */
+TCase *tcase_with_leak_check(const char *name);
 
 size_t page_size(void);
 

@@ -119,7 +119,7 @@ int main(void)
 	}
 
 	s = suite_create("hugetlb");
-	tc = tcase_create("hugetlb");
+	tc = tcase_with_leak_check("hugetlb");
 	tcase_add_test(tc, test_hugetlb_map_and_io);
 	tcase_add_test(tc, test_hugetlb_name_and_size_flag);
 	tcase_add_test(tc, test_hugetlb_size_must_be_whole_pages);

@@ -88,11 +88,7 @@ START_TEST(test_io_errors)
 	ck_assert_int_eq(mfd_pread(m, buf, 1, (uint64_t)INT64_MAX + 1), -EINVAL);
 	ck_assert_int_eq(mfd_pwrite(m, "x", 1, (uint64_t)INT64_MAX + 1), -EINVAL);
 	ck_assert_int_eq(mfd_pwrite(m, "x", 1, UINT64_MAX), -EINVAL);
-	ck_assert_int_eq(mfd_read(m, NULL, 1), -EFAULT);
-	ck_assert_int_eq(mfd_write(m, NULL, 1), -EFAULT);
 	ck_assert_int_eq(mfd_seek(m, 0, SEEK_CUR), 0);
-	ck_assert_int_eq(mfd_pread(m, NULL, 1, 0), -EFAULT);
-	ck_assert_int_eq(mfd_pwrite(m, NULL, 1, 0), -EFAULT);
 	ck_assert_int_eq(mfd_read(NULL, buf, 1), -EINVAL);
 	ck_assert_int_eq(mfd_write(NULL, "x", 1), -EINVAL);
 	ck_assert_int_eq(mfd_seek(NULL, 0, SEEK_SET), -EINVAL);
@@ -122,7 +118,7 @@ END_TEST
 Suite *io_suite(void)
 {
 	Suite *s = suite_create("io");
-	TCase *tc = tcase_create("io");
+	TCase *tc = tcase_with_leak_check("io");
 
 	tcase_add_test(tc, test_write_seek_read);
 	tcase_add_test(tc, test_pread_pwrite);

@@ -352,14 +352,14 @@ Suite *lifecycle_suite(void)
 	Suite *s = suite_create("lifecycle");
 	TCase *tc;
 
-	tc = tcase_create("seed");
+	tc = tcase_with_leak_check("seed");
 	tcase_add_test(tc, test_seed_named);
 	tcase_add_test(tc, test_seed_anon);
 	tcase_add_test(tc, test_seed_new);
 	tcase_add_test(tc, test_seed_new_named);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("new");
+	tc = tcase_with_leak_check("new");
 	tcase_add_test(tc, test_new_default_name);
 	tcase_add_test(tc, test_new_properties);
 	tcase_add_test(tc, test_new_exec);
@@ -370,7 +370,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_new_null_out);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("ownership");
+	tc = tcase_with_leak_check("ownership");
 	tcase_add_test(tc, test_free_closes);
 	tcase_add_test(tc, test_release_fd);
 	tcase_add_test(tc, test_from_fd_memfd);
@@ -378,7 +378,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_from_fd_errors);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("name");
+	tc = tcase_with_leak_check("name");
 	tcase_add_test(tc, test_get_name_buffer_sizes);
 	tcase_add_test(tc, test_get_name_odd_names);
 	tcase_add_test(tc, test_get_name_not_memfd);

@@ -240,12 +240,12 @@ Suite *map_suite(void)
 	Suite *s = suite_create("map");
 	TCase *tc;
 
-	tc = tcase_create("seed");
+	tc = tcase_with_leak_check("seed");
 	tcase_add_test(tc, test_seed_mmap_page);
 	tcase_add_test(tc, test_seed_mmap_page_offset);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("bounds");
+	tc = tcase_with_leak_check("bounds");
 	tcase_add_test(tc, test_map_invalid_arguments);
 	tcase_add_test(tc, test_map_overflowing_range);
 	tcase_add_test(tc, test_map_past_last_page);
@@ -254,7 +254,7 @@ Suite *map_suite(void)
 	tcase_add_test(tc, test_map_within_recorded_size_asks_nothing);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("protection");
+	tc = tcase_with_leak_check("protection");
 	tcase_add_test(tc, test_map_prot_none_and_read);
 	tcase_add_test(tc, test_map_read_only_descriptor);
 	tcase_add_test(tc, test_map_write_sealed_shared_read_only);

@@ -248,11 +248,11 @@ Suite *seals_suite(void)
 	Suite *s = suite_create("seals");
 	TCase *tc;
 
-	tc = tcase_create("seed");
+	tc = tcase_with_leak_check("seed");
 	tcase_add_test(tc, test_seed_new_sealed);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("add_seals");
+	tc = tcase_with_leak_check("add_seals");
 	tcase_add_test(tc, test_add_seals_accumulate);
 	tcase_add_test(tc, test_add_seals_unknown_bits);
 	tcase_add_test(tc, test_add_seals_after_seal_seal);
@@ -262,7 +262,7 @@ Suite *seals_suite(void)
 	tcase_add_test(tc, test_seals_null_handle);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("effects");
+	tc = tcase_with_leak_check("effects");
 	tcase_add_test(tc, test_seal_shrink);
 	tcase_add_test(tc, test_seal_grow);
 	tcase_add_test(tc, test_seal_write);

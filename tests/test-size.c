@@ -120,13 +120,13 @@ Suite *size_suite(void)
 	Suite *s = suite_create("size");
 	TCase *tc;
 
-	tc = tcase_create("seed");
+	tc = tcase_with_leak_check("seed");
 	tcase_add_test(tc, test_seed_new_sized);
 	tcase_add_test(tc, test_seed_new_huge);
 	tcase_add_test(tc, test_seed_new_too_huge);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("set_size");
+	tc = tcase_with_leak_check("set_size");
 	tcase_add_test(tc, test_set_size_follows_file);
 	tcase_add_test(tc, test_set_size_above_int64_max);
 	tcase_add_test(tc, test_set_size_read_only_descriptor);
