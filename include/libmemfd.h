@@ -24,7 +24,7 @@ extern "C" {
 /*
  * The kernel's constants, for C libraries older than the kernel (or built
  * without _GNU_SOURCE). Each is spelled as in the kernel's own uapi headers,
- * so including <linux/memfd.h> or <linux/fcntl.h> later redefines nothing.
+ * so that including <linux/memfd.h> after this header redefines nothing.
  */
 #ifndef F_SEAL_SEAL
 #define F_SEAL_SEAL	0x0001	/* prevent further seals from being set */

@@ -26,6 +26,16 @@ struct resources resources_now(void);
 		ck_assert_int_eq(now_.maps, (before).maps);            \
 	} while (0)
 
+/* Run fn(arg) through run_isolated (syscall-filter.h); it returns 0, or
+ * the line of the CHILD_CHECK that failed. */
+#define ck_assert_child_ok(fn, arg)                                           \
+	do {                                                                  \
+		int line_ = run_isolated((fn), (arg));                        \
+		ck_assert_msg(line_ != INT32_MIN, "%s: the child died", #fn);  \
+		ck_assert_msg(line_ == 0, "%s: CHILD_CHECK at line %d failed", \
+			      #fn, line_);                                    \
+	} while (0)
+
 /* An out-parameter value no successful call would write. */
 #define POISON_PTR ((void *)(uintptr_t)0xdead0000)
 

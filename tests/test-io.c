@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "syscall-filter.h"
 #include "test-common.h"
 
 START_TEST(test_write_seek_read)
@@ -115,6 +116,30 @@ START_TEST(test_io_read_only_descriptor)
 }
 END_TEST
 
+static int positioned_io_under_filter(void *unused)
+{
+	static const struct denial deny[] = {
+		{ CALL_PREAD, EIO, 0, 0 },
+		{ CALL_PWRITE, ENOSPC, 0, 0 },
+	};
+	struct mfd *m = new_sized_mfd("pio", 4096);
+	char c;
+
+	CHILD_CHECK(deny_syscalls(deny, 2) == 0);
+	CHILD_CHECK(mfd_pread(m, &c, 1, (uint64_t)INT64_MAX + 1) == -EINVAL);
+	CHILD_CHECK(mfd_pwrite(m, "x", 1, (uint64_t)INT64_MAX + 1) == -EINVAL);
+	CHILD_CHECK(mfd_pread(m, &c, 1, 0) == -EIO);
+	CHILD_CHECK(mfd_pwrite(m, "x", 1, 0) == -ENOSPC);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_positioned_io_kernel_errors)
+{
+	ck_assert_child_ok(positioned_io_under_filter, NULL);
+}
+END_TEST
+
 Suite *io_suite(void)
 {
 	Suite *s = suite_create("io");
@@ -126,6 +151,7 @@ Suite *io_suite(void)
 	tcase_add_test(tc, test_seek_data_hole);
 	tcase_add_test(tc, test_io_errors);
 	tcase_add_test(tc, test_io_read_only_descriptor);
+	tcase_add_test(tc, test_positioned_io_kernel_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -4,11 +4,13 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "syscall-filter.h"
 #include "test-common.h"
 
 static void assert_name(const struct mfd *m, const char *expected)
@@ -347,6 +349,159 @@ START_TEST(test_kernel_supported)
 }
 END_TEST
 
+/* Kernel faults, injected with a seccomp filter in a child process. */
+
+static int new_bad_input_under_filter(void *unused)
+{
+	static const struct denial deny = { CALL_MEMFD_CREATE, EPERM, 0, 0 };
+	char name[LIBMEMFD_NAME_MAX + 2];
+	struct mfd *m = POISON_PTR;
+
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	CHILD_CHECK(mfd_new(&m, name, 0) == -EINVAL);
+	CHILD_CHECK(mfd_new(&m, NULL, 0x40) == -EINVAL);
+	CHILD_CHECK(mfd_new(&m, NULL, MFD_EXEC | MFD_NOEXEC_SEAL) == -EINVAL);
+	CHILD_CHECK(mfd_new(&m, NULL, MFD_HUGE_2MB) == -EINVAL);
+	CHILD_CHECK(mfd_new(NULL, NULL, 0) == -EINVAL);
+	/* The filter works: a valid call reaches the kernel. */
+	CHILD_CHECK(mfd_new(&m, NULL, 0) == -EPERM);
+	CHILD_CHECK(m == POISON_PTR);
+	return 0;
+}
+
+START_TEST(test_new_rejects_bad_input_before_any_syscall)
+{
+	ck_assert_child_ok(new_bad_input_under_filter, NULL);
+}
+END_TEST
+
+/* Linux before 6.3 answers EINVAL to MFD_NOEXEC_SEAL and MFD_EXEC. */
+static const struct denial pre_6_3_kernel = {
+	CALL_MEMFD_CREATE, EINVAL, 1, MFD_NOEXEC_SEAL | MFD_EXEC
+};
+
+static int memfd_noexec_sysctl(void)
+{
+	FILE *f = fopen("/proc/sys/vm/memfd_noexec", "re");
+	int value = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &value) != 1)
+			value = 0;
+		fclose(f);
+	}
+	return value;
+}
+
+static int new_on_pre_6_3_kernel(void *unused)
+{
+	/* Once remembered, the exec flags are not tried again. */
+	static const struct denial exec_flags_fatal = {
+		CALL_MEMFD_CREATE, EPERM, 1, MFD_NOEXEC_SEAL | MFD_EXEC
+	};
+	struct resources before = resources_now();
+	struct mfd *m = NULL, *x = NULL;
+	struct stat st;
+	int seals;
+
+	CHILD_CHECK(deny_syscalls(&pre_6_3_kernel, 1) == 0);
+	CHILD_CHECK(mfd_new(&m, "old", 0) == 0);
+	CHILD_CHECK(fstat(mfd_fd(m), &st) == 0);
+	CHILD_CHECK((st.st_mode & 0111) == 0);
+	CHILD_CHECK(fcntl(mfd_fd(m), F_GETFD) & FD_CLOEXEC);
+	seals = mfd_get_seals(m);
+	CHILD_CHECK(seals == 0 || seals == F_SEAL_EXEC);
+	/* MFD_ALLOW_SEALING was kept. */
+	CHILD_CHECK(mfd_add_seals(m, F_SEAL_WRITE) == 0);
+
+	CHILD_CHECK(deny_syscalls(&exec_flags_fatal, 1) == 0);
+	CHILD_CHECK(mfd_new(&x, "exec", MFD_EXEC) == 0);
+	CHILD_CHECK(fstat(mfd_fd(x), &st) == 0);
+	/* Executable, unless the vm.memfd_noexec sysctl forbids it. */
+	CHILD_CHECK(memfd_noexec_sysctl() != 0 || (st.st_mode & 0111) == 0111);
+	mfd_free(x);
+	mfd_free(m);
+	CHILD_CHECK(resources_now().fds == before.fds);
+	return 0;
+}
+
+START_TEST(test_new_falls_back_on_pre_6_3_kernel)
+{
+	ck_assert_child_ok(new_on_pre_6_3_kernel, NULL);
+}
+END_TEST
+
+static int new_fallback_chmod_fails(void *unused)
+{
+	static const struct denial fchmod_fails = { CALL_FCHMOD, EIO, 0, 0 };
+	struct resources before = resources_now();
+	struct mfd *m = POISON_PTR;
+
+	CHILD_CHECK(deny_syscalls(&pre_6_3_kernel, 1) == 0);
+	CHILD_CHECK(deny_syscalls(&fchmod_fails, 1) == 0);
+	CHILD_CHECK(mfd_new(&m, "chmod", 0) == -EIO);
+	CHILD_CHECK(m == POISON_PTR);
+	CHILD_CHECK(resources_now().fds == before.fds);
+	return 0;
+}
+
+START_TEST(test_new_fallback_chmod_failure_leaks_nothing)
+{
+	ck_assert_child_ok(new_fallback_chmod_fails, NULL);
+}
+END_TEST
+
+static int new_when_memfd_create_fails(void *arg)
+{
+	const int err = *(const int *)arg;
+	const struct denial deny = { CALL_MEMFD_CREATE, err, 0, 0 };
+	struct resources before = resources_now();
+	struct mfd *m = POISON_PTR;
+
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	CHILD_CHECK(mfd_new(&m, "fails", 0) == -err);
+	CHILD_CHECK(mfd_new(&m, "fails", MFD_EXEC) == -err);
+	CHILD_CHECK(m == POISON_PTR);
+	CHILD_CHECK(mfd_kernel_supported() == (err != ENOSYS));
+	CHILD_CHECK(resources_now().fds == before.fds);
+	return 0;
+}
+
+START_TEST(test_new_passes_kernel_errors)
+{
+	static const int errs[] = { ENOSYS, EMFILE, ENFILE, ENOMEM, EINVAL };
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		int err = errs[i];
+
+		ck_assert_child_ok(new_when_memfd_create_fails, &err);
+	}
+}
+END_TEST
+
+static int from_fd_when_fstat_fails(void *unused)
+{
+	static const struct denial deny = { CALL_FSTAT, EIO, 0, 0 };
+	struct mfd *m = POISON_PTR;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+	CHILD_CHECK(fd >= 0);
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	CHILD_CHECK(mfd_from_fd(&m, fd) == -EIO);
+	CHILD_CHECK(m == POISON_PTR);
+	/* Still the caller's. */
+	CHILD_CHECK(close(fd) == 0);
+	return 0;
+}
+
+START_TEST(test_from_fd_fstat_failure)
+{
+	ck_assert_child_ok(from_fd_when_fstat_fails, NULL);
+}
+END_TEST
+
 Suite *lifecycle_suite(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -383,6 +538,14 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_get_name_odd_names);
 	tcase_add_test(tc, test_get_name_not_memfd);
 	tcase_add_test(tc, test_kernel_supported);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_with_leak_check("faults");
+	tcase_add_test(tc, test_new_rejects_bad_input_before_any_syscall);
+	tcase_add_test(tc, test_new_falls_back_on_pre_6_3_kernel);
+	tcase_add_test(tc, test_new_fallback_chmod_failure_leaks_nothing);
+	tcase_add_test(tc, test_new_passes_kernel_errors);
+	tcase_add_test(tc, test_from_fd_fstat_failure);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "syscall-filter.h"
 #include "test-common.h"
 
 /* seed: mmap_page */
@@ -235,6 +236,88 @@ START_TEST(test_unmap_errors)
 }
 END_TEST
 
+static int map_bounds_without_fstat(void *unused)
+{
+	static const struct denial deny = { CALL_FSTAT, EIO, 0, 0 };
+	uint64_t page = page_size();
+	struct mfd *m = new_sized_mfd("nofstat", 2 * page);
+	struct resources before;
+	void *p = POISON_PTR;
+
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	before = resources_now();
+	/* Within the recorded size: no fstat, so the filter is not met. */
+	CHILD_CHECK(mfd_map(m, 0, 2 * page, PROT_READ, 0, &p) == 0);
+	CHILD_CHECK(mfd_unmap(p, 2 * page) == 0);
+	/* Beyond it the file is asked, and its failure passed on. */
+	p = POISON_PTR;
+	CHILD_CHECK(mfd_map(m, 0, 3 * page, PROT_READ, 0, &p) == -EIO);
+	CHILD_CHECK(p == POISON_PTR);
+	CHILD_CHECK(resources_now().maps == before.maps);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_map_within_size_makes_no_fstat)
+{
+	ck_assert_child_ok(map_bounds_without_fstat, NULL);
+}
+END_TEST
+
+static int map_when_mmap_fails(void *unused)
+{
+	/* Shared mappings only: malloc (and valgrind) need private ones. */
+	static const struct denial deny = { CALL_MMAP, ENOMEM, 3, MAP_SHARED };
+	struct mfd *m = new_sized_mfd("nomem", 4096);
+	void *p = POISON_PTR;
+
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	CHILD_CHECK(mfd_map(m, 1, 4096, PROT_READ, 0, &p) == -EINVAL);
+	CHILD_CHECK(mfd_map(m, 0, 4096, PROT_READ | PROT_WRITE, 0, &p) == -ENOMEM);
+	CHILD_CHECK(p == POISON_PTR);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_map_mmap_failure)
+{
+	ck_assert_child_ok(map_when_mmap_fails, NULL);
+}
+END_TEST
+
+/* Before 6.7 the kernel refuses every shared mapping of a write-sealed
+ * memfd, read-only ones included, with EPERM. */
+static int map_on_kernel_refusing_shared_read_only(void *unused)
+{
+	static const struct denial deny = { CALL_MMAP, EPERM, 3, MAP_SHARED };
+	struct mfd *sealed = new_sized_mfd("sealed", 4096);
+	struct mfd *open = new_sized_mfd("open", 4096);
+	void *p = POISON_PTR;
+
+	CHILD_CHECK(mfd_pwrite(sealed, "frozen", 6, 0) == 6);
+	CHILD_CHECK(mfd_add_seals(sealed, F_SEAL_WRITE) == 0);
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+
+	/* Read-only and write-sealed: the same bytes, privately mapped. */
+	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, 0, &p) == 0);
+	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
+	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
+	/* Otherwise the kernel's refusal stands. */
+	p = POISON_PTR;
+	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ | PROT_WRITE, 0, &p) == -EPERM);
+	CHILD_CHECK(mfd_map(open, 0, 4096, PROT_READ, 0, &p) == -EPERM);
+	CHILD_CHECK(p == POISON_PTR);
+	mfd_free(open);
+	mfd_free(sealed);
+	return 0;
+}
+
+START_TEST(test_map_write_sealed_on_older_kernel)
+{
+	ck_assert_child_ok(map_on_kernel_refusing_shared_read_only, NULL);
+}
+END_TEST
+
 Suite *map_suite(void)
 {
 	Suite *s = suite_create("map");
@@ -259,6 +342,12 @@ Suite *map_suite(void)
 	tcase_add_test(tc, test_map_read_only_descriptor);
 	tcase_add_test(tc, test_map_write_sealed_shared_read_only);
 	tcase_add_test(tc, test_unmap_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_with_leak_check("faults");
+	tcase_add_test(tc, test_map_within_size_makes_no_fstat);
+	tcase_add_test(tc, test_map_mmap_failure);
+	tcase_add_test(tc, test_map_write_sealed_on_older_kernel);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "syscall-filter.h"
 #include "test-common.h"
 
 /* seed: new_sealed */
@@ -243,6 +244,26 @@ START_TEST(test_seal_exec)
 }
 END_TEST
 
+static int seals_under_filter(void *unused)
+{
+	static const struct denial deny = { CALL_FCNTL, EIO, 0, 0 };
+	struct mfd *m = NULL;
+
+	CHILD_CHECK(mfd_new(&m, "fcntl", 0) == 0);
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	CHILD_CHECK(mfd_add_seals(m, 0x40) == -EINVAL);
+	CHILD_CHECK(mfd_add_seals(m, F_SEAL_WRITE) == -EIO);
+	CHILD_CHECK(mfd_get_seals(m) == -EIO);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_seals_fcntl_failure)
+{
+	ck_assert_child_ok(seals_under_filter, NULL);
+}
+END_TEST
+
 Suite *seals_suite(void)
 {
 	Suite *s = suite_create("seals");
@@ -260,6 +281,7 @@ Suite *seals_suite(void)
 	tcase_add_test(tc, test_add_write_seal_while_mapped_writable);
 	tcase_add_test(tc, test_seals_not_a_memfd);
 	tcase_add_test(tc, test_seals_null_handle);
+	tcase_add_test(tc, test_seals_fcntl_failure);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_with_leak_check("effects");

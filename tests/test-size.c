@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "syscall-filter.h"
 #include "test-common.h"
 
 static int64_t file_size(const struct mfd *m)
@@ -115,6 +116,28 @@ START_TEST(test_size_null_handle)
 }
 END_TEST
 
+static int set_size_under_filter(void *unused)
+{
+	static const struct denial deny = { CALL_FTRUNCATE, ENOSPC, 0, 0 };
+	struct mfd *m = new_sized_mfd("nospace", 4096);
+
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	/* Refused before the system call... */
+	CHILD_CHECK(mfd_set_size(m, (uint64_t)INT64_MAX + 1) == -EINVAL);
+	/* ...and the kernel's answer passed on, the size kept. */
+	CHILD_CHECK(mfd_set_size(m, 1 << 20) == -ENOSPC);
+	CHILD_CHECK(mfd_size(m) == 4096);
+	CHILD_CHECK(file_size(m) == 4096);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_set_size_ftruncate_failure)
+{
+	ck_assert_child_ok(set_size_under_filter, NULL);
+}
+END_TEST
+
 Suite *size_suite(void)
 {
 	Suite *s = suite_create("size");
@@ -132,6 +155,7 @@ Suite *size_suite(void)
 	tcase_add_test(tc, test_set_size_read_only_descriptor);
 	tcase_add_test(tc, test_size_ignores_other_descriptors);
 	tcase_add_test(tc, test_size_null_handle);
+	tcase_add_test(tc, test_set_size_ftruncate_failure);
 	suite_add_tcase(s, tc);
 
 	return s;

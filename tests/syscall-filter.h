@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Make chosen system calls fail, to show what the library does when the
+ * kernel says no, and that it makes no call at all where it promises not
+ * to. A seccomp filter cannot be removed, so run such code through
+ * run_isolated().
+ */
+#ifndef LIBMEMFD_SYSCALL_FILTER_H
+#define LIBMEMFD_SYSCALL_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The calls that do one job under several names on some architectures. */
+enum syscall_group {
+	CALL_MEMFD_CREATE,
+	CALL_FSTAT,     /* fstat, newfstatat, statx, fstat64 */
+	CALL_FTRUNCATE, /* ftruncate, ftruncate64 */
+	CALL_FCNTL,     /* fcntl, fcntl64 */
+	CALL_MMAP,      /* mmap, mmap2 */
+	CALL_FCHMOD,
+	CALL_PREAD,
+	CALL_PWRITE,
+};
+
+struct denial {
+	enum syscall_group call;
+	int err;          /* the errno the call fails with */
+	int arg;          /* with mask: fail only when args[arg] & mask */
+	uint32_t mask;    /* 0: fail every time */
+};
+
+/* Install the denials in this process, on top of any earlier ones (the
+ * latest filter's answer wins). 0, or a negative errno. */
+int deny_syscalls(const struct denial *denials, size_t n);
+
+/* Run fn(arg) in a forked child and return its result; a child that does
+ * not return normally yields INT32_MIN. */
+int run_isolated(int (*fn)(void *arg), void *arg);
+
+/* In a function given to run_isolated: return the line of a failed check. */
+#define CHILD_CHECK(cond)                      \
+	do {                                   \
+		if (!(cond))                   \
+			return __LINE__;       \
+	} while (0)
+
+#endif
