@@ -11,7 +11,6 @@
 #ifndef LIBMEMFD_H
 #define LIBMEMFD_H
 
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -169,9 +168,11 @@ struct mfd;
 int mfd_new(struct mfd **out, const char *name, unsigned int flags);
 
 /*
- * Adopt an open descriptor of a regular file; the recorded size is the
- * file's size. On failure the caller still owns fd. -EBADF: fd < 0 or not
- * open; -EINVAL: out is NULL or fd is not a regular file.
+ * Adopt an open descriptor of any file; the recorded size is the file's
+ * size (found by seeking to its end, offset restored, for other than
+ * regular files). On failure the caller still owns fd. -EBADF: fd < 0 or
+ * not open; -EINVAL: out is NULL; -EISDIR: a directory; -ESPIPE: a pipe
+ * or socket, which has no size.
  */
 int mfd_from_fd(struct mfd **out, int fd);
 
@@ -208,7 +209,10 @@ int mfd_set_size(struct mfd *m, uint64_t size);
 
 /* seals */
 
-/* The F_SEAL_* bitmask, or -EINVAL for a file that is not a memfd. */
+/*
+ * The F_SEAL_* bitmask, or -EINVAL for a file that is not a memfd (tmpfs
+ * and hugetlbfs files answer F_GET_SEALS too, but are not memfds).
+ */
 int mfd_get_seals(const struct mfd *m);
 
 /*
@@ -224,10 +228,11 @@ int mfd_add_seals(struct mfd *m, unsigned int seals);
  * Map [offset, offset + length) shared and store the address in *addr.
  * prot is PROT_NONE or PROT_READ, PROT_WRITE, PROT_EXEC; flags is 0.
  * -EINVAL: length 0, offset not page-aligned, an overflowing range, unknown
- * prot or flags bits; -ENXIO: the range reaches past the page holding the
- * file's last byte (touching it would raise SIGBUS); -EPERM: PROT_WRITE on a
- * write-sealed memfd. A read-only mapping of a write-sealed memfd works on
- * every kernel.
+ * prot or flags bits, or on hugetlbfs an offset or length that is not a
+ * whole number of huge pages (a huge page cannot be unmapped in part);
+ * -ENXIO: the range reaches past the page holding the file's last byte
+ * (touching it would raise SIGBUS); -EPERM: PROT_WRITE on a write-sealed
+ * memfd. A read-only mapping of a write-sealed memfd works on every kernel.
  */
 int mfd_map(struct mfd *m, uint64_t offset, size_t length, int prot,
 	    unsigned int flags, void **addr);

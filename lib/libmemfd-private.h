@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "libmemfd.h"
@@ -26,8 +27,17 @@
 
 struct mfd {
 	int fd;
+	/* A real memfd, not a tmpfs or other file: known from creation or
+	 * found out once at adoption, since it never changes. */
+	bool memfd;
 	/* What mfd_size() answers; map.c trusts it to skip an fstat. */
 	uint64_t size;
+	/* Mappings start and (on hugetlbfs) end on multiples of this: the
+	 * page size, or the huge page size. */
+	uint64_t map_align;
 };
+
+/* The system's page size, without a system call. */
+uint64_t mfd_page_size(void);
 
 #endif /* LIBMEMFD_PRIVATE_H */

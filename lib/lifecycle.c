@@ -2,11 +2,13 @@
 /* fd lifecycle: creating, adopting, naming and releasing memfds. */
 #include "libmemfd-private.h"
 
+#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define EXEC_FLAGS (MFD_EXEC | MFD_NOEXEC_SEAL)
@@ -17,9 +19,21 @@
 
 #define LINK_PREFIX "memfd:"
 #define LINK_SUFFIX " (deleted)"
+/* The longest /proc/self/fd link of a memfd, with its NUL. */
+#define LINK_MAX (1 + sizeof(LINK_PREFIX) - 1 + LIBMEMFD_NAME_MAX + sizeof(LINK_SUFFIX))
 
 /* Set once a kernel (before 6.3) has refused MFD_EXEC/MFD_NOEXEC_SEAL. */
 static int kernel_lacks_exec_flags;
+
+/* st_dev + 1 of the kernel's internal tmpfs mount that holds every
+ * non-hugetlb memfd (0: not looked up yet). */
+static uint64_t memfd_dev_plus_one;
+
+uint64_t mfd_page_size(void)
+{
+	/* glibc answers this from the auxiliary vector. */
+	return (uint64_t)sysconf(_SC_PAGESIZE);
+}
 
 static int sys_memfd_create(const char *name, unsigned int flags)
 {
@@ -62,8 +76,101 @@ static int create_fd(const char *name, unsigned int flags)
 	return fd;
 }
 
+/* The device of the mount that memfds made with these flags live on. */
+static int64_t memfd_device(unsigned int flags)
+{
+	struct stat st;
+	int fd = create_fd("libmemfd-probe", flags);
+	int err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	close(fd);
+	return err < 0 ? err : (int64_t)st.st_dev;
+}
+
+/* The name in a memfd's /proc/self/fd link; NULL if the link is not one. */
+static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
+{
+	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	size_t suffix = strlen(LINK_SUFFIX);
+	const char *name;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, LINK_MAX);
+	if (n < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	*err = -EINVAL;
+	if ((size_t)n >= LINK_MAX)
+		return NULL;
+	link[n] = '\0';
+
+	/* "/memfd:NAME (deleted)"; also accepted without the "/". */
+	name = link[0] == '/' ? link + 1 : link;
+	if (strncmp(name, LINK_PREFIX, strlen(LINK_PREFIX)) != 0 ||
+	    (size_t)n < suffix || strcmp(link + n - suffix, LINK_SUFFIX) != 0)
+		return NULL;
+	name += strlen(LINK_PREFIX);
+	*len = (size_t)(link + n - suffix - name);
+	return name;
+}
+
+/*
+ * Whether a regular file is a memfd, and how mappings of it must align.
+ * A tmpfs file (/dev/shm) or a file on a mounted hugetlbfs answers
+ * F_GET_SEALS too; a memfd is told apart by its mount, the kernel's own.
+ */
+static int inspect(int fd, const struct stat *st, bool *memfd, uint64_t *map_align)
+{
+	char link[LINK_MAX];
+	struct statfs sfs;
+	int64_t dev;
+	size_t len;
+	int err;
+
+	*memfd = false;
+	*map_align = mfd_page_size();
+	if (fstatfs(fd, &sfs) < 0)
+		return -errno;
+
+	if (sfs.f_type == HUGETLBFS_MAGIC) {
+		unsigned int shift = 0;
+
+		*map_align = (uint64_t)sfs.f_bsize;
+		while (shift < 63 && (1ull << shift) < *map_align)
+			shift++;
+		dev = memfd_device(MFD_HUGETLB | shift << MFD_HUGE_SHIFT);
+	} else if (sfs.f_type == TMPFS_MAGIC) {
+		dev = (int64_t)__atomic_load_n(&memfd_dev_plus_one, __ATOMIC_RELAXED) - 1;
+		if (dev < 0) {
+			dev = memfd_device(0);
+			if (dev >= 0)
+				__atomic_store_n(&memfd_dev_plus_one, (uint64_t)dev + 1,
+						 __ATOMIC_RELAXED);
+		}
+	} else {
+		return 0;
+	}
+	if (dev < 0)
+		return (int)dev;
+	if ((uint64_t)st->st_dev != (uint64_t)dev)
+		return 0;
+
+	/* Other kernel-internal files share that mount (SysV shm, shared
+	 * anonymous memory); only memfds are named "memfd:". Without /proc
+	 * the mount has to suffice. */
+	*memfd = link_name(fd, link, &len, &err) || err == -ENOENT;
+	return 0;
+}
+
 LIBMEMFD_EXPORT int mfd_new(struct mfd **out, const char *name, unsigned int flags)
 {
+	struct statfs sfs;
 	struct mfd *m;
 	int fd;
 
@@ -89,16 +196,48 @@ LIBMEMFD_EXPORT int mfd_new(struct mfd **out, const char *name, unsigned int fla
 		free(m);
 		return fd;
 	}
+	m->map_align = mfd_page_size();
+	/* Which huge page size the kernel chose, for the default one. */
+	if ((flags & MFD_HUGETLB) && fstatfs(fd, &sfs) < 0) {
+		int err = -errno;
+
+		close(fd);
+		free(m);
+		return err;
+	}
+	if (flags & MFD_HUGETLB)
+		m->map_align = (uint64_t)sfs.f_bsize;
 	m->fd = fd;
+	m->memfd = true;
 	m->size = 0;
 	*out = m;
 	return 0;
 }
 
+/* The size of a file that is not regular, found the seed's way (seeking
+ * to the end), with the file offset put back. */
+static int64_t seek_size(int fd)
+{
+	off_t here = lseek(fd, 0, SEEK_CUR), end;
+
+	if (here < 0)
+		return -errno;
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	if (lseek(fd, here, SEEK_SET) < 0)
+		return -errno;
+	return end;
+}
+
 LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 {
-	struct mfd *m;
+	uint64_t map_align;
 	struct stat st;
+	struct mfd *m;
+	int64_t size;
+	bool memfd;
+	int err;
 
 	if (fd < 0)
 		return -EBADF;
@@ -106,15 +245,28 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 		return -EINVAL;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	/* Only a regular file has a size that mappings can rely on. */
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (S_ISREG(st.st_mode)) {
+		size = st.st_size;
+		err = inspect(fd, &st, &memfd, &map_align);
+		if (err < 0)
+			return err;
+	} else {
+		size = seek_size(fd);
+		if (size < 0)
+			return (int)size;
+		memfd = false;
+		map_align = mfd_page_size();
+	}
 
 	m = malloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	m->fd = fd;
-	m->size = (uint64_t)st.st_size;
+	m->memfd = memfd;
+	m->size = (uint64_t)size;
+	m->map_align = map_align;
 	*out = m;
 	return 0;
 }
@@ -145,33 +297,16 @@ LIBMEMFD_EXPORT int mfd_release_fd(struct mfd *m)
 
 LIBMEMFD_EXPORT int mfd_get_name(const struct mfd *m, char *buf, size_t size)
 {
-	/* The link reads "/memfd:NAME (deleted)"; accept it without the "/". */
-	char link[1 + sizeof(LINK_PREFIX) + LIBMEMFD_NAME_MAX + sizeof(LINK_SUFFIX)];
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	char link[LINK_MAX];
 	const char *name;
 	size_t len;
-	ssize_t n;
+	int err;
 
-	if (!m || !buf)
+	if (!m || !buf || !m->memfd)
 		return -EINVAL;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
-	n = readlink(path, link, sizeof(link));
-	if (n < 0)
-		return -errno;
-	/* Longer than any memfd's link: some other file. */
-	if ((size_t)n >= sizeof(link))
-		return -EINVAL;
-	link[n] = '\0';
-
-	name = link[0] == '/' ? link + 1 : link;
-	len = strlen(LINK_SUFFIX);
-	if (strncmp(name, LINK_PREFIX, strlen(LINK_PREFIX)) != 0 ||
-	    (size_t)n < len || strcmp(link + n - len, LINK_SUFFIX) != 0)
-		return -EINVAL;
-	name += strlen(LINK_PREFIX);
-	len = (size_t)(link + n - len - name);
-
+	name = link_name(m->fd, link, &len, &err);
+	if (!name)
+		return err;
 	if (len >= size)
 		return -ERANGE;
 	memcpy(buf, name, len);

@@ -3,49 +3,69 @@
 #include "libmemfd-private.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define KNOWN_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
 #define KNOWN_MAP_FLAGS 0u
 
-static uint64_t page_size(void)
+static uint64_t round_up(uint64_t n, uint64_t align)
 {
-	/* glibc answers this from the auxiliary vector: no system call. */
-	return (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static uint64_t round_up(uint64_t n, uint64_t page)
-{
-	return (n + page - 1) / page * page;
+	return (n + align - 1) / align * align;
 }
 
 /* 0 if [.., end) stays within the pages that hold the file's bytes. */
-static int check_end(const struct mfd *m, uint64_t end, uint64_t page)
+static int check_end(const struct mfd *m, uint64_t end)
 {
 	struct stat st;
 
-	if (end <= round_up(m->size, page))
+	if (end <= round_up(m->size, m->map_align))
 		return 0;
 	/* The file may have grown through another descriptor. */
 	if (fstat(m->fd, &st) < 0)
 		return -errno;
-	if (end <= round_up((uint64_t)st.st_size, page))
+	if (end <= round_up((uint64_t)st.st_size, m->map_align))
 		return 0;
 	return -ENXIO;
 }
 
-static int is_write_sealed(const struct mfd *m)
+static bool is_write_sealed(const struct mfd *m)
 {
 	int seals = fcntl(m->fd, F_GET_SEALS);
 
 	return seals >= 0 && (seals & F_SEAL_WRITE);
 }
 
+/*
+ * Kernels before 6.7 refuse every shared mapping of a write-sealed memfd
+ * made through a writable descriptor, read-only ones too. Through a
+ * read-only descriptor of the same file they allow it, and the mapping can
+ * never be made writable. Without /proc, a private mapping shows the same
+ * bytes, since they can no longer change.
+ */
+static void *map_write_sealed_read_only(const struct mfd *m, size_t length,
+					int prot, off_t offset)
+{
+	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	void *p = MAP_FAILED;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		p = mmap(NULL, length, prot, MAP_SHARED, fd, offset);
+		/* The mapping holds the file; the descriptor is not needed. */
+		close(fd);
+	}
+	if (p == MAP_FAILED)
+		p = mmap(NULL, length, prot, MAP_PRIVATE, m->fd, offset);
+	return p;
+}
+
 LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 			    int prot, unsigned int flags, void **addr)
 {
-	uint64_t page = page_size();
 	void *p;
 	int err;
 
@@ -53,23 +73,28 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 		return -EINVAL;
 	if ((prot & ~KNOWN_PROT) || (flags & ~KNOWN_MAP_FLAGS))
 		return -EINVAL;
-	if (offset % page != 0)
+	if (offset % m->map_align != 0)
+		return -EINVAL;
+	/* A huge page cannot be unmapped in part, so it is mapped whole. */
+	if (m->map_align != mfd_page_size() && length % m->map_align != 0)
 		return -EINVAL;
 	if (length > (uint64_t)INT64_MAX || offset > (uint64_t)INT64_MAX - length)
 		return -EINVAL;
-	err = check_end(m, offset + length, page);
+	err = check_end(m, offset + length);
 	if (err < 0)
 		return err;
 
 	p = mmap(NULL, length, prot, MAP_SHARED, m->fd, (off_t)offset);
 	if (p == MAP_FAILED) {
 		err = errno;
-		/* Kernels before 6.7 count every shared mapping of a
-		 * write-sealed memfd as writable; a private one shows the
-		 * same bytes, since they can no longer change. */
-		if (err != EPERM || (prot & PROT_WRITE) || !is_write_sealed(m))
+		if ((err != EPERM && err != EACCES) || !is_write_sealed(m))
 			return -err;
-		p = mmap(NULL, length, prot, MAP_PRIVATE, m->fd, (off_t)offset);
+		/* Write-sealed: whatever the descriptor, the seal is why. */
+		if (prot & PROT_WRITE)
+			return -EPERM;
+		if (err != EPERM)
+			return -err;
+		p = map_write_sealed_read_only(m, length, prot, (off_t)offset);
 		if (p == MAP_FAILED)
 			return -errno;
 	}
@@ -79,7 +104,7 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 
 LIBMEMFD_EXPORT int mfd_unmap(void *addr, size_t length)
 {
-	if (!addr || length == 0 || (uintptr_t)addr % page_size() != 0)
+	if (!addr || length == 0 || (uintptr_t)addr % mfd_page_size() != 0)
 		return -EINVAL;
 	if (munmap(addr, length) < 0)
 		return -errno;

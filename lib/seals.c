@@ -8,7 +8,8 @@ LIBMEMFD_EXPORT int mfd_get_seals(const struct mfd *m)
 {
 	int seals;
 
-	if (!m)
+	/* tmpfs files answer F_GET_SEALS too, but are no memfds. */
+	if (!m || !m->memfd)
 		return -EINVAL;
 	seals = fcntl(m->fd, F_GET_SEALS);
 	return seals < 0 ? -errno : seals;

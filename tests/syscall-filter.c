@@ -76,6 +76,30 @@ static size_t syscall_numbers(enum syscall_group call, long nrs[MAX_NAMES])
 	case CALL_FCHMOD:
 		nrs[n++] = SYS_fchmod;
 		break;
+	case CALL_FSTATFS:
+		nrs[n++] = SYS_fstatfs;
+#ifdef SYS_fstatfs64
+		nrs[n++] = SYS_fstatfs64;
+#endif
+		break;
+	case CALL_LSEEK:
+		nrs[n++] = SYS_lseek;
+#ifdef SYS__llseek
+		nrs[n++] = SYS__llseek;
+#endif
+		break;
+	case CALL_READLINK:
+#ifdef SYS_readlink
+		nrs[n++] = SYS_readlink;
+#endif
+		nrs[n++] = SYS_readlinkat;
+		break;
+	case CALL_OPEN:
+#ifdef SYS_open
+		nrs[n++] = SYS_open;
+#endif
+		nrs[n++] = SYS_openat;
+		break;
 	case CALL_PREAD:
 		nrs[n++] = SYS_pread64;
 		break;
@@ -110,21 +134,28 @@ int deny_syscalls(const struct denial *denials, size_t n)
 		uint32_t ret = SECCOMP_RET_ERRNO | ((uint32_t)d->err & SECCOMP_RET_DATA);
 		long nrs[MAX_NAMES];
 		size_t count = syscall_numbers(d->call, nrs);
+		size_t tests = 0;
 
+		while (tests < 2 && d->when[tests].op != ARG_ANY)
+			tests++;
 		for (size_t j = 0; j < count; j++) {
-			if (d->mask == 0) {
-				/* nr == nrs[j]: fail; else go on. */
-				EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nrs[j], 0, 1));
-				EMIT(BPF_STMT(BPF_RET | BPF_K, ret));
-			} else {
-				/* nr == nrs[j] && (arg & mask): fail; every
-				 * other path reloads nr and goes on. */
-				EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nrs[j], 0, 3));
-				EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW_WORD(d->arg)));
-				EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, d->mask, 0, 1));
-				EMIT(BPF_STMT(BPF_RET | BPF_K, ret));
-				EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+			/* nr == nrs[j] and every test holds: fail. A test that
+			 * does not hold jumps to the reload of nr; another
+			 * call number skips the whole block. */
+			uint8_t block = (uint8_t)(2 * tests + 1 + (tests > 0));
+
+			EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nrs[j], 0, block));
+			for (size_t t = 0; t < tests; t++) {
+				const struct arg_test *c = &d->when[t];
+				uint8_t to_reload = (uint8_t)(2 * (tests - 1 - t) + 1);
+
+				EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW_WORD(c->arg)));
+				EMIT(BPF_JUMP(BPF_JMP | (c->op == ARG_EQUALS ? BPF_JEQ : BPF_JSET) | BPF_K,
+					      c->value, 0, to_reload));
 			}
+			EMIT(BPF_STMT(BPF_RET | BPF_K, ret));
+			if (tests > 0)
+				EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
 		}
 	}
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));

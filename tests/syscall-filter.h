@@ -19,15 +19,29 @@ enum syscall_group {
 	CALL_FCNTL,     /* fcntl, fcntl64 */
 	CALL_MMAP,      /* mmap, mmap2 */
 	CALL_FCHMOD,
+	CALL_FSTATFS,   /* fstatfs, fstatfs64 */
+	CALL_LSEEK,     /* lseek, _llseek */
+	CALL_READLINK,  /* readlink, readlinkat */
+	CALL_OPEN,      /* open, openat */
 	CALL_PREAD,
 	CALL_PWRITE,
 };
 
+/* A condition on the low 32 bits of one argument of the call. */
+struct arg_test {
+	int arg;            /* 0 to 5 */
+	enum {
+		ARG_ANY,    /* no condition (the zero value) */
+		ARG_HAS_BITS,
+		ARG_EQUALS,
+	} op;
+	uint32_t value;
+};
+
 struct denial {
 	enum syscall_group call;
-	int err;          /* the errno the call fails with */
-	int arg;          /* with mask: fail only when args[arg] & mask */
-	uint32_t mask;    /* 0: fail every time */
+	int err;                 /* the errno the call fails with */
+	struct arg_test when[2]; /* all must hold */
 };
 
 /* Install the denials in this process, on top of any earlier ones (the

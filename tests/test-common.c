@@ -84,6 +84,19 @@ struct mfd *new_sized_mfd(const char *name, uint64_t size)
 	return m;
 }
 
+int memfd_noexec_sysctl(void)
+{
+	FILE *f = fopen("/proc/sys/vm/memfd_noexec", "re");
+	int value = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &value) != 1)
+			value = 0;
+		fclose(f);
+	}
+	return value;
+}
+
 int reopen_read_only(const struct mfd *m)
 {
 	char path[64];

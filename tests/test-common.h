@@ -48,6 +48,9 @@ size_t page_size(void);
 /* A memfd of the given size made by the library; fails the test otherwise. */
 struct mfd *new_sized_mfd(const char *name, uint64_t size);
 
+/* /proc/sys/vm/memfd_noexec: 2 makes the kernel refuse MFD_EXEC (EACCES). */
+int memfd_noexec_sysctl(void);
+
 /* Open the same file read-only through /proc/self/fd. */
 int reopen_read_only(const struct mfd *m);
 

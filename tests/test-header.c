@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libmemfd.h must stand alone in strict C99 (no _GNU_SOURCE, so the C
  * library defines none of the kernel's constants), and the kernel's own
- * header included after it must redefine nothing. */
+ * headers included after it must redefine nothing. */
 #include <libmemfd.h>
+#include <linux/fcntl.h>
 #include <linux/memfd.h>
 
 int main(void)

@@ -105,6 +105,46 @@ START_TEST(test_hugetlb_seals)
 }
 END_TEST
 
+START_TEST(test_hugetlb_maps_whole_huge_pages)
+{
+	struct mfd *m = new_huge_mfd("whole", 0);
+	struct resources before = resources_now();
+	void *p = POISON_PTR;
+
+	/* A huge page cannot be unmapped in part: mapping part of one would
+	 * give mfd_unmap a range it cannot undo. */
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size - 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 4096, 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, (size_t)huge_page_size), 0);
+	ck_assert_resources_unchanged(before);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_hugetlb_adopted)
+{
+	struct mfd *m = new_huge_mfd("adopted", 0), *adopted = NULL;
+	void *p = POISON_PTR;
+	char name[16];
+	int fd = dup(mfd_fd(m));
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mfd_from_fd(&adopted, fd), 0);
+	ck_assert_uint_eq(mfd_size(adopted), huge_page_size);
+	ck_assert_int_eq(mfd_get_name(adopted, name, sizeof(name)), 7);
+	ck_assert_int_ge(mfd_get_seals(adopted), 0);
+	ck_assert_int_eq(mfd_map(adopted, 0, 4096, PROT_READ, 0, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(adopted, 0, (size_t)huge_page_size, PROT_READ, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, (size_t)huge_page_size), 0);
+	mfd_free(adopted);
+	mfd_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	SRunner *sr;
@@ -124,6 +164,8 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_name_and_size_flag);
 	tcase_add_test(tc, test_hugetlb_size_must_be_whole_pages);
 	tcase_add_test(tc, test_hugetlb_seals);
+	tcase_add_test(tc, test_hugetlb_maps_whole_huge_pages);
+	tcase_add_test(tc, test_hugetlb_adopted);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

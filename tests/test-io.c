@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "syscall-filter.h"
 #include "test-common.h"
 
@@ -119,8 +120,8 @@ END_TEST
 static int positioned_io_under_filter(void *unused)
 {
 	static const struct denial deny[] = {
-		{ CALL_PREAD, EIO, 0, 0 },
-		{ CALL_PWRITE, ENOSPC, 0, 0 },
+		{ .call = CALL_PREAD, .err = EIO },
+		{ .call = CALL_PWRITE, .err = ENOSPC },
 	};
 	struct mfd *m = new_sized_mfd("pio", 4096);
 	char c;
@@ -140,6 +141,36 @@ START_TEST(test_positioned_io_kernel_errors)
 }
 END_TEST
 
+START_TEST(test_io_retries_eintr)
+{
+	struct mfd *m = new_sized_mfd("eintr", 4096);
+	char buf[4] = { 0 };
+
+	interrupt_next_calls(3);
+	ck_assert_int_eq(mfd_pwrite(m, "abcd", 4, 8), 4);
+	ck_assert_int_eq(interrupts_pending(), 0);
+
+	interrupt_next_calls(2);
+	ck_assert_int_eq(mfd_pread(m, buf, 4, 8), 4);
+	ck_assert_int_eq(interrupts_pending(), 0);
+	ck_assert_int_eq(memcmp(buf, "abcd", 4), 0);
+
+	interrupt_next_calls(2);
+	ck_assert_int_eq(mfd_write(m, "wxyz", 4), 4);
+	ck_assert_int_eq(interrupts_pending(), 0);
+
+	interrupt_next_calls(1);
+	ck_assert_int_eq(mfd_seek(m, 0, SEEK_SET), 0);
+	ck_assert_int_eq(interrupts_pending(), 0);
+
+	interrupt_next_calls(4);
+	ck_assert_int_eq(mfd_read(m, buf, 4), 4);
+	ck_assert_int_eq(interrupts_pending(), 0);
+	ck_assert_int_eq(memcmp(buf, "wxyz", 4), 0);
+	mfd_free(m);
+}
+END_TEST
+
 Suite *io_suite(void)
 {
 	Suite *s = suite_create("io");
@@ -152,6 +183,7 @@ Suite *io_suite(void)
 	tcase_add_test(tc, test_io_errors);
 	tcase_add_test(tc, test_io_read_only_descriptor);
 	tcase_add_test(tc, test_positioned_io_kernel_errors);
+	tcase_add_test(tc, test_io_retries_eintr);
 	suite_add_tcase(s, tc);
 	return s;
 }

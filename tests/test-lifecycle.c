@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "syscall-filter.h"
@@ -107,6 +109,11 @@ START_TEST(test_new_exec)
 	struct mfd *m = NULL;
 	struct stat st;
 
+	if (memfd_noexec_sysctl() == 2) {
+		/* This system forbids executable memfds. */
+		ck_assert_int_eq(mfd_new(&m, "exec", MFD_EXEC), -EACCES);
+		return;
+	}
 	ck_assert_int_eq(mfd_new(&m, "exec", MFD_EXEC), 0);
 	ck_assert_int_eq(fstat(mfd_fd(m), &st), 0);
 	ck_assert_int_eq(st.st_mode & 0111, 0111);
@@ -272,14 +279,87 @@ START_TEST(test_from_fd_errors)
 
 	ck_assert_int_eq(mfd_from_fd(&m, -1), -EBADF);
 	ck_assert_int_eq(mfd_from_fd(&m, fd), -EBADF);
-	/* A pipe has no size to map: refused, and still the caller's. */
-	ck_assert_int_eq(mfd_from_fd(&m, pipefd[0]), -EINVAL);
-	ck_assert_ptr_eq(m, POISON_PTR);
+	/* A pipe has no size, as in the seed: refused, still the caller's. */
+	ck_assert_int_eq(mfd_from_fd(&m, pipefd[0]), -ESPIPE);
 	ck_assert_int_eq(mfd_from_fd(NULL, pipefd[0]), -EINVAL);
 	ck_assert_int_ne(fcntl(pipefd[0], F_GETFD), -1);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), -EISDIR);
+	ck_assert_ptr_eq(m, POISON_PTR);
+	close(fd);
 	ck_assert_resources_unchanged(before);
 	close(pipefd[0]);
 	close(pipefd[1]);
+}
+END_TEST
+
+START_TEST(test_from_fd_device)
+{
+	struct mfd *m = NULL;
+	char name[16];
+	int fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+
+	/* Any file, as the seed's from_file: sized by seeking to its end. */
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	ck_assert_uint_eq(mfd_size(m), 0);
+	ck_assert_int_eq(mfd_get_seals(m), -EINVAL);
+	ck_assert_int_eq(mfd_get_name(m, name, sizeof(name)), -EINVAL);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_from_fd_keeps_file_offset)
+{
+	struct mfd *m = new_sized_mfd("offset", 100), *adopted = NULL;
+
+	ck_assert_int_eq(mfd_seek(m, 42, SEEK_SET), 42);
+	ck_assert_int_eq(mfd_from_fd(&adopted, mfd_release_fd(m)), 0);
+	ck_assert_int_eq(mfd_seek(adopted, 0, SEEK_CUR), 42);
+	mfd_free(adopted);
+}
+END_TEST
+
+/* A /dev/shm file is on tmpfs and answers F_GET_SEALS, but is no memfd. */
+START_TEST(test_from_fd_tmpfs_file_is_not_a_memfd)
+{
+	char path[] = "/dev/shm/libmemfd-test-XXXXXX";
+	struct mfd *m = NULL;
+	struct statfs sfs;
+	char name[64];
+	void *p = NULL;
+	int fd = mkstemp(path);
+
+	ck_assert_msg(fd >= 0, "/dev/shm: %s", strerror(errno));
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(fstatfs(fd, &sfs), 0);
+	ck_assert_msg(sfs.f_type == TMPFS_MAGIC, "/dev/shm is not a tmpfs here");
+	ck_assert_int_ge(fcntl(fd, F_GET_SEALS), 0);
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	ck_assert_uint_eq(mfd_size(m), 4096);
+	ck_assert_int_eq(mfd_get_seals(m), -EINVAL);
+	ck_assert_int_eq(mfd_get_name(m, name, sizeof(name)), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), 0);
+	ck_assert_int_eq(mfd_unmap(p, 4096), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_from_fd_memfd_is_a_memfd)
+{
+	struct mfd *m = NULL, *adopted = NULL;
+	char name[16];
+	int seals;
+
+	ck_assert_int_eq(mfd_new(&m, "real", 0), 0);
+	seals = mfd_get_seals(m);
+	ck_assert_int_eq(mfd_from_fd(&adopted, mfd_release_fd(m)), 0);
+	ck_assert_int_eq(mfd_get_seals(adopted), seals);
+	ck_assert_int_eq(mfd_get_name(adopted, name, sizeof(name)), 4);
+	mfd_free(adopted);
 }
 END_TEST
 
@@ -353,7 +433,7 @@ END_TEST
 
 static int new_bad_input_under_filter(void *unused)
 {
-	static const struct denial deny = { CALL_MEMFD_CREATE, EPERM, 0, 0 };
+	static const struct denial deny = { .call = CALL_MEMFD_CREATE, .err = EPERM };
 	char name[LIBMEMFD_NAME_MAX + 2];
 	struct mfd *m = POISON_PTR;
 
@@ -379,27 +459,14 @@ END_TEST
 
 /* Linux before 6.3 answers EINVAL to MFD_NOEXEC_SEAL and MFD_EXEC. */
 static const struct denial pre_6_3_kernel = {
-	CALL_MEMFD_CREATE, EINVAL, 1, MFD_NOEXEC_SEAL | MFD_EXEC
-};
-
-static int memfd_noexec_sysctl(void)
-{
-	FILE *f = fopen("/proc/sys/vm/memfd_noexec", "re");
-	int value = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &value) != 1)
-			value = 0;
-		fclose(f);
-	}
-	return value;
-}
+	.call = CALL_MEMFD_CREATE, .err = EINVAL, .when = { { 1, ARG_HAS_BITS, MFD_NOEXEC_SEAL | MFD_EXEC } }
+	};
 
 static int new_on_pre_6_3_kernel(void *unused)
 {
 	/* Once remembered, the exec flags are not tried again. */
 	static const struct denial exec_flags_fatal = {
-		CALL_MEMFD_CREATE, EPERM, 1, MFD_NOEXEC_SEAL | MFD_EXEC
+		.call = CALL_MEMFD_CREATE, .err = EPERM, .when = { { 1, ARG_HAS_BITS, MFD_NOEXEC_SEAL | MFD_EXEC } }
 	};
 	struct resources before = resources_now();
 	struct mfd *m = NULL, *x = NULL;
@@ -435,7 +502,7 @@ END_TEST
 
 static int new_fallback_chmod_fails(void *unused)
 {
-	static const struct denial fchmod_fails = { CALL_FCHMOD, EIO, 0, 0 };
+	static const struct denial fchmod_fails = { .call = CALL_FCHMOD, .err = EIO };
 	struct resources before = resources_now();
 	struct mfd *m = POISON_PTR;
 
@@ -456,7 +523,7 @@ END_TEST
 static int new_when_memfd_create_fails(void *arg)
 {
 	const int err = *(const int *)arg;
-	const struct denial deny = { CALL_MEMFD_CREATE, err, 0, 0 };
+	const struct denial deny = { .call = CALL_MEMFD_CREATE, .err = err };
 	struct resources before = resources_now();
 	struct mfd *m = POISON_PTR;
 
@@ -483,7 +550,7 @@ END_TEST
 
 static int from_fd_when_fstat_fails(void *unused)
 {
-	static const struct denial deny = { CALL_FSTAT, EIO, 0, 0 };
+	static const struct denial deny = { .call = CALL_FSTAT, .err = EIO };
 	struct mfd *m = POISON_PTR;
 	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 
@@ -531,6 +598,10 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_from_fd_memfd);
 	tcase_add_test(tc, test_from_fd_regular_file);
 	tcase_add_test(tc, test_from_fd_errors);
+	tcase_add_test(tc, test_from_fd_device);
+	tcase_add_test(tc, test_from_fd_keeps_file_offset);
+	tcase_add_test(tc, test_from_fd_tmpfs_file_is_not_a_memfd);
+	tcase_add_test(tc, test_from_fd_memfd_is_a_memfd);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_with_leak_check("name");

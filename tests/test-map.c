@@ -91,8 +91,11 @@ START_TEST(test_map_overflowing_range)
 	ck_assert_int_eq(mfd_map(m, top, 2 * page, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, top, page, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, top_off, 2 * page, PROT_READ, 0, &p), -EINVAL);
+#if SIZE_MAX > UINT32_MAX
+	/* Only a 64-bit size_t can overflow off_t. */
 	ck_assert_int_eq(mfd_map(m, 0, SIZE_MAX, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, page, SIZE_MAX - page + 1, PROT_READ, 0, &p), -EINVAL);
+#endif
 	ck_assert_ptr_eq(p, POISON_PTR);
 	ck_assert_resources_unchanged(before);
 	mfd_free(m);
@@ -238,23 +241,31 @@ END_TEST
 
 static int map_bounds_without_fstat(void *unused)
 {
-	static const struct denial deny = { CALL_FSTAT, EIO, 0, 0 };
+	/* Every call that could tell the file's size or state, but mmap. */
+	static const struct denial deny[] = {
+		{ .call = CALL_FSTAT, .err = EIO },
+		{ .call = CALL_FSTATFS, .err = EIO },
+		{ .call = CALL_FCNTL, .err = EIO },
+		{ .call = CALL_LSEEK, .err = EIO },
+		{ .call = CALL_READLINK, .err = EIO },
+		{ .call = CALL_PREAD, .err = EIO },
+	};
+	struct resources before = resources_now();
 	uint64_t page = page_size();
 	struct mfd *m = new_sized_mfd("nofstat", 2 * page);
-	struct resources before;
 	void *p = POISON_PTR;
 
-	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
-	before = resources_now();
-	/* Within the recorded size: no fstat, so the filter is not met. */
+	CHILD_CHECK(deny_syscalls(deny, sizeof(deny) / sizeof(deny[0])) == 0);
+	/* Within the recorded size: no other call, so no denial is met. */
 	CHILD_CHECK(mfd_map(m, 0, 2 * page, PROT_READ, 0, &p) == 0);
 	CHILD_CHECK(mfd_unmap(p, 2 * page) == 0);
 	/* Beyond it the file is asked, and its failure passed on. */
 	p = POISON_PTR;
 	CHILD_CHECK(mfd_map(m, 0, 3 * page, PROT_READ, 0, &p) == -EIO);
 	CHILD_CHECK(p == POISON_PTR);
-	CHILD_CHECK(resources_now().maps == before.maps);
 	mfd_free(m);
+	CHILD_CHECK(resources_now().maps == before.maps);
+	CHILD_CHECK(resources_now().fds == before.fds);
 	return 0;
 }
 
@@ -267,7 +278,7 @@ END_TEST
 static int map_when_mmap_fails(void *unused)
 {
 	/* Shared mappings only: malloc (and valgrind) need private ones. */
-	static const struct denial deny = { CALL_MMAP, ENOMEM, 3, MAP_SHARED };
+	static const struct denial deny = { .call = CALL_MMAP, .err = ENOMEM, .when = { { 3, ARG_HAS_BITS, MAP_SHARED } } };
 	struct mfd *m = new_sized_mfd("nomem", 4096);
 	void *p = POISON_PTR;
 
@@ -286,27 +297,41 @@ START_TEST(test_map_mmap_failure)
 END_TEST
 
 /* Before 6.7 the kernel refuses every shared mapping of a write-sealed
- * memfd, read-only ones included, with EPERM. */
+ * memfd through a writable descriptor, read-only ones included, with
+ * EPERM; through a read-only descriptor it allows them. */
 static int map_on_kernel_refusing_shared_read_only(void *unused)
 {
-	static const struct denial deny = { CALL_MMAP, EPERM, 3, MAP_SHARED };
 	struct mfd *sealed = new_sized_mfd("sealed", 4096);
 	struct mfd *open = new_sized_mfd("open", 4096);
+	const struct denial deny[] = {
+		{ .call = CALL_MMAP, .err = EPERM,
+		  .when = { { 3, ARG_HAS_BITS, MAP_SHARED },
+			    { 4, ARG_EQUALS, (uint32_t)mfd_fd(sealed) } } },
+		{ .call = CALL_MMAP, .err = EPERM,
+		  .when = { { 3, ARG_HAS_BITS, MAP_SHARED },
+			    { 4, ARG_EQUALS, (uint32_t)mfd_fd(open) } } },
+	};
+	struct resources before;
 	void *p = POISON_PTR;
 
 	CHILD_CHECK(mfd_pwrite(sealed, "frozen", 6, 0) == 6);
 	CHILD_CHECK(mfd_add_seals(sealed, F_SEAL_WRITE) == 0);
-	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	before = resources_now();
+	CHILD_CHECK(deny_syscalls(deny, 2) == 0);
 
-	/* Read-only and write-sealed: the same bytes, privately mapped. */
+	/* Read-only and write-sealed: shared through a read-only descriptor,
+	 * so it can never be made writable. */
 	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, 0, &p) == 0);
 	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
+	CHILD_CHECK(mprotect(p, 4096, PROT_READ | PROT_WRITE) == -1);
+	CHILD_CHECK(resources_now().fds == before.fds);
 	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
 	/* Otherwise the kernel's refusal stands. */
 	p = POISON_PTR;
 	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ | PROT_WRITE, 0, &p) == -EPERM);
 	CHILD_CHECK(mfd_map(open, 0, 4096, PROT_READ, 0, &p) == -EPERM);
 	CHILD_CHECK(p == POISON_PTR);
+	CHILD_CHECK(resources_now().maps == before.maps);
 	mfd_free(open);
 	mfd_free(sealed);
 	return 0;
@@ -315,6 +340,49 @@ static int map_on_kernel_refusing_shared_read_only(void *unused)
 START_TEST(test_map_write_sealed_on_older_kernel)
 {
 	ck_assert_child_ok(map_on_kernel_refusing_shared_read_only, NULL);
+}
+END_TEST
+
+/* The same without /proc to reopen the memfd read-only: a private mapping
+ * shows the same bytes, since they can no longer change. */
+static int map_write_sealed_without_proc(void *unused)
+{
+	static const struct denial deny[] = {
+		{ .call = CALL_MMAP, .err = EPERM, .when = { { 3, ARG_HAS_BITS, MAP_SHARED } } },
+		{ .call = CALL_OPEN, .err = ENOENT },
+	};
+	struct mfd *sealed = new_sized_mfd("sealed", 4096);
+	void *p = POISON_PTR;
+
+	CHILD_CHECK(mfd_pwrite(sealed, "frozen", 6, 0) == 6);
+	CHILD_CHECK(mfd_add_seals(sealed, F_SEAL_WRITE) == 0);
+	/* (resources_now() needs open, so no counting here.) */
+	CHILD_CHECK(deny_syscalls(deny, 2) == 0);
+	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, 0, &p) == 0);
+	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
+	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
+	mfd_free(sealed);
+	return 0;
+}
+
+START_TEST(test_map_write_sealed_on_older_kernel_without_proc)
+{
+	ck_assert_child_ok(map_write_sealed_without_proc, NULL);
+}
+END_TEST
+
+START_TEST(test_map_write_sealed_read_only_descriptor)
+{
+	struct mfd *m = new_sized_mfd("sealed", 4096), *ro = NULL;
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_WRITE), 0);
+	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	/* The kernel says EACCES for the descriptor; the seal says EPERM. */
+	ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EPERM);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	mfd_free(ro);
+	mfd_free(m);
 }
 END_TEST
 
@@ -341,6 +409,7 @@ Suite *map_suite(void)
 	tcase_add_test(tc, test_map_prot_none_and_read);
 	tcase_add_test(tc, test_map_read_only_descriptor);
 	tcase_add_test(tc, test_map_write_sealed_shared_read_only);
+	tcase_add_test(tc, test_map_write_sealed_read_only_descriptor);
 	tcase_add_test(tc, test_unmap_errors);
 	suite_add_tcase(s, tc);
 
@@ -348,6 +417,7 @@ Suite *map_suite(void)
 	tcase_add_test(tc, test_map_within_size_makes_no_fstat);
 	tcase_add_test(tc, test_map_mmap_failure);
 	tcase_add_test(tc, test_map_write_sealed_on_older_kernel);
+	tcase_add_test(tc, test_map_write_sealed_on_older_kernel_without_proc);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -118,7 +118,7 @@ END_TEST
 
 static int set_size_under_filter(void *unused)
 {
-	static const struct denial deny = { CALL_FTRUNCATE, ENOSPC, 0, 0 };
+	static const struct denial deny = { .call = CALL_FTRUNCATE, .err = ENOSPC };
 	struct mfd *m = new_sized_mfd("nospace", 4096);
 
 	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
