@@ -187,7 +187,8 @@ LIBMEMFD_EXPORT int mfd_new(struct mfd **out, const char *name, unsigned int fla
 	if ((flags & HUGE_SIZE_FLAGS) && !(flags & MFD_HUGETLB))
 		return -EINVAL;
 
-	/* Allocate first, so that nothing can fail once the fd exists. */
+	/* Allocate first: once the fd exists, only hugetlb's fstatfs can
+	 * still fail. */
 	m = malloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -197,16 +198,17 @@ LIBMEMFD_EXPORT int mfd_new(struct mfd **out, const char *name, unsigned int fla
 		return fd;
 	}
 	m->map_align = mfd_page_size();
-	/* Which huge page size the kernel chose, for the default one. */
-	if ((flags & MFD_HUGETLB) && fstatfs(fd, &sfs) < 0) {
-		int err = -errno;
+	if (flags & MFD_HUGETLB) {
+		/* The huge page size, also when the kernel chose it. */
+		if (fstatfs(fd, &sfs) < 0) {
+			int err = -errno;
 
-		close(fd);
-		free(m);
-		return err;
-	}
-	if (flags & MFD_HUGETLB)
+			close(fd);
+			free(m);
+			return err;
+		}
 		m->map_align = (uint64_t)sfs.f_bsize;
+	}
 	m->fd = fd;
 	m->memfd = true;
 	m->size = 0;

@@ -569,6 +569,56 @@ START_TEST(test_from_fd_fstat_failure)
 }
 END_TEST
 
+static int from_fd_inspection_faults(void *unused)
+{
+	static const struct denial no_fstatfs = { .call = CALL_FSTATFS, .err = EIO };
+	static const struct denial no_memfd = { .call = CALL_MEMFD_CREATE, .err = EMFILE };
+	struct resources before = resources_now();
+	struct mfd *m = NULL, *adopted = POISON_PTR;
+	int fd;
+
+	CHILD_CHECK(mfd_new(&m, "adopt", 0) == 0);
+	fd = mfd_release_fd(m);
+	CHILD_CHECK(deny_syscalls(&no_memfd, 1) == 0);
+	/* Telling a memfd from a tmpfs file needs a memfd to compare with. */
+	CHILD_CHECK(mfd_from_fd(&adopted, fd) == -EMFILE);
+	CHILD_CHECK(deny_syscalls(&no_fstatfs, 1) == 0);
+	CHILD_CHECK(mfd_from_fd(&adopted, fd) == -EIO);
+	CHILD_CHECK(adopted == POISON_PTR);
+	CHILD_CHECK(close(fd) == 0);
+	CHILD_CHECK(resources_now().fds == before.fds);
+	return 0;
+}
+
+START_TEST(test_from_fd_inspection_failures)
+{
+	ck_assert_child_ok(from_fd_inspection_faults, NULL);
+}
+END_TEST
+
+static int new_hugetlb_fstatfs_fails(void *unused)
+{
+	static const struct denial deny = { .call = CALL_FSTATFS, .err = EIO };
+	struct resources before = resources_now();
+	struct mfd *m = POISON_PTR;
+
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+	/* The huge page size is asked of the new memfd, which then goes. */
+	CHILD_CHECK(mfd_new(&m, "huge", MFD_HUGETLB) == -EIO);
+	CHILD_CHECK(m == POISON_PTR);
+	CHILD_CHECK(resources_now().fds == before.fds);
+	/* Other memfds need no such question. */
+	CHILD_CHECK(mfd_new(&m, "small", 0) == 0);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_new_hugetlb_fstatfs_failure)
+{
+	ck_assert_child_ok(new_hugetlb_fstatfs_fails, NULL);
+}
+END_TEST
+
 Suite *lifecycle_suite(void)
 {
 	Suite *s = suite_create("lifecycle");
@@ -617,6 +667,8 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_new_fallback_chmod_failure_leaks_nothing);
 	tcase_add_test(tc, test_new_passes_kernel_errors);
 	tcase_add_test(tc, test_from_fd_fstat_failure);
+	tcase_add_test(tc, test_from_fd_inspection_failures);
+	tcase_add_test(tc, test_new_hugetlb_fstatfs_failure);
 	suite_add_tcase(s, tc);
 
 	return s;
