@@ -296,12 +296,22 @@ START_TEST(test_map_mmap_failure)
 }
 END_TEST
 
+/* A page that reads "frozen", sealed against writes. */
+static struct mfd *new_frozen_mfd(void)
+{
+	struct mfd *m = new_sized_mfd("frozen", 4096);
+
+	ck_assert_int_eq(mfd_pwrite(m, "frozen", 6, 0), 6);
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_WRITE), 0);
+	return m;
+}
+
 /* Before 6.7 the kernel refuses every shared mapping of a write-sealed
  * memfd through a writable descriptor, read-only ones included, with
  * EPERM; through a read-only descriptor it allows them. */
 static int map_on_kernel_refusing_shared_read_only(void *unused)
 {
-	struct mfd *sealed = new_sized_mfd("sealed", 4096);
+	struct mfd *sealed = new_frozen_mfd();
 	struct mfd *open = new_sized_mfd("open", 4096);
 	const struct denial deny[] = {
 		{ .call = CALL_MMAP, .err = EPERM,
@@ -311,12 +321,9 @@ static int map_on_kernel_refusing_shared_read_only(void *unused)
 		  .when = { { 3, ARG_HAS_BITS, MAP_SHARED },
 			    { 4, ARG_EQUALS, (uint32_t)mfd_fd(open) } } },
 	};
-	struct resources before;
+	struct resources before = resources_now();
 	void *p = POISON_PTR;
 
-	CHILD_CHECK(mfd_pwrite(sealed, "frozen", 6, 0) == 6);
-	CHILD_CHECK(mfd_add_seals(sealed, F_SEAL_WRITE) == 0);
-	before = resources_now();
 	CHILD_CHECK(deny_syscalls(deny, 2) == 0);
 
 	/* Read-only and write-sealed: shared through a read-only descriptor,
@@ -351,11 +358,9 @@ static int map_write_sealed_without_proc(void *unused)
 		{ .call = CALL_MMAP, .err = EPERM, .when = { { 3, ARG_HAS_BITS, MAP_SHARED } } },
 		{ .call = CALL_OPEN, .err = ENOENT },
 	};
-	struct mfd *sealed = new_sized_mfd("sealed", 4096);
+	struct mfd *sealed = new_frozen_mfd();
 	void *p = POISON_PTR;
 
-	CHILD_CHECK(mfd_pwrite(sealed, "frozen", 6, 0) == 6);
-	CHILD_CHECK(mfd_add_seals(sealed, F_SEAL_WRITE) == 0);
 	/* (resources_now() needs open, so no counting here.) */
 	CHILD_CHECK(deny_syscalls(deny, 2) == 0);
 	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, 0, &p) == 0);
