@@ -211,7 +211,9 @@ int mfd_set_size(struct mfd *m, uint64_t size);
 
 /*
  * The F_SEAL_* bitmask, or -EINVAL for a file that is not a memfd (tmpfs
- * and hugetlbfs files answer F_GET_SEALS too, but are not memfds).
+ * and hugetlbfs files answer F_GET_SEALS too, but are not memfds; an
+ * adopted file is told apart by the kernel-internal mount memfds live on
+ * and by its "memfd:" name).
  */
 int mfd_get_seals(const struct mfd *m);
 
@@ -230,9 +232,12 @@ int mfd_add_seals(struct mfd *m, unsigned int seals);
  * -EINVAL: length 0, offset not page-aligned, an overflowing range, unknown
  * prot or flags bits, or on hugetlbfs an offset or length that is not a
  * whole number of huge pages (a huge page cannot be unmapped in part);
- * -ENXIO: the range reaches past the page holding the file's last byte
- * (touching it would raise SIGBUS); -EPERM: PROT_WRITE on a write-sealed
- * memfd. A read-only mapping of a write-sealed memfd works on every kernel.
+ * -ENXIO: the range reaches past the last page of both the recorded size
+ * and the file's current size (touching it would raise SIGBUS); -EPERM:
+ * PROT_WRITE on a memfd sealed with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE.
+ * Within the recorded size the check makes no system call, so a shrink
+ * through another descriptor goes unseen: F_SEAL_SHRINK rules it out.
+ * A read-only mapping of a write-sealed memfd works on every kernel.
  */
 int mfd_map(struct mfd *m, uint64_t offset, size_t length, int prot,
 	    unsigned int flags, void **addr);

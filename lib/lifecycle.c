@@ -25,9 +25,10 @@
 /* Set once a kernel (before 6.3) has refused MFD_EXEC/MFD_NOEXEC_SEAL. */
 static int kernel_lacks_exec_flags;
 
-/* st_dev + 1 of the kernel's internal tmpfs mount that holds every
- * non-hugetlb memfd (0: not looked up yet). */
-static uint64_t memfd_dev_plus_one;
+/* st_dev + 1 of the kernel-internal mounts that hold memfds: one tmpfs,
+ * and a hugetlbfs per huge page size (by log2). 0: not looked up yet. */
+static uint64_t shmem_mount_dev;
+static uint64_t hugetlb_mount_dev[64];
 
 uint64_t mfd_page_size(void)
 {
@@ -76,19 +77,28 @@ static int create_fd(const char *name, unsigned int flags)
 	return fd;
 }
 
-/* The device of the mount that memfds made with these flags live on. */
-static int64_t memfd_device(unsigned int flags)
+/* The device of the mount that memfds of this kind live on, learned once
+ * by making one: the kernel makes these mounts at boot. */
+static int64_t memfd_mount_device(bool hugetlb, unsigned int page_shift)
 {
+	uint64_t *cache = hugetlb ? &hugetlb_mount_dev[page_shift & 63] : &shmem_mount_dev;
+	uint64_t known = __atomic_load_n(cache, __ATOMIC_RELAXED);
+	unsigned int flags = hugetlb ? MFD_HUGETLB | page_shift << MFD_HUGE_SHIFT : 0;
 	struct stat st;
-	int fd = create_fd("libmemfd-probe", flags);
-	int err = 0;
+	int fd, err = 0;
 
+	if (known)
+		return (int64_t)(known - 1);
+	fd = create_fd("libmemfd-probe", flags);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		err = -errno;
 	close(fd);
-	return err < 0 ? err : (int64_t)st.st_dev;
+	if (err < 0)
+		return err;
+	__atomic_store_n(cache, (uint64_t)st.st_dev + 1, __ATOMIC_RELAXED);
+	return (int64_t)st.st_dev;
 }
 
 /* The name in a memfd's /proc/self/fd link; NULL if the link is not one. */
@@ -122,13 +132,18 @@ static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
 
 /*
  * Whether a regular file is a memfd, and how mappings of it must align.
- * A tmpfs file (/dev/shm) or a file on a mounted hugetlbfs answers
- * F_GET_SEALS too; a memfd is told apart by its mount, the kernel's own.
+ * Files on a mounted tmpfs (/dev/shm) or hugetlbfs answer F_GET_SEALS too;
+ * a memfd lives on the kernel's own mount and is named "memfd:" (other
+ * files there, SysV shm or shared anonymous memory, are not). Where one
+ * test cannot be made (no memfd_create in a sandbox, no /proc), the other
+ * decides.
  */
 static int inspect(int fd, const struct stat *st, bool *memfd, uint64_t *map_align)
 {
 	char link[LINK_MAX];
 	struct statfs sfs;
+	bool hugetlb;
+	unsigned int shift = 0;
 	int64_t dev;
 	size_t len;
 	int err;
@@ -137,33 +152,18 @@ static int inspect(int fd, const struct stat *st, bool *memfd, uint64_t *map_ali
 	*map_align = mfd_page_size();
 	if (fstatfs(fd, &sfs) < 0)
 		return -errno;
-
-	if (sfs.f_type == HUGETLBFS_MAGIC) {
-		unsigned int shift = 0;
-
+	hugetlb = sfs.f_type == HUGETLBFS_MAGIC;
+	if (!hugetlb && sfs.f_type != TMPFS_MAGIC)
+		return 0;
+	if (hugetlb) {
 		*map_align = (uint64_t)sfs.f_bsize;
 		while (shift < 63 && (1ull << shift) < *map_align)
 			shift++;
-		dev = memfd_device(MFD_HUGETLB | shift << MFD_HUGE_SHIFT);
-	} else if (sfs.f_type == TMPFS_MAGIC) {
-		dev = (int64_t)__atomic_load_n(&memfd_dev_plus_one, __ATOMIC_RELAXED) - 1;
-		if (dev < 0) {
-			dev = memfd_device(0);
-			if (dev >= 0)
-				__atomic_store_n(&memfd_dev_plus_one, (uint64_t)dev + 1,
-						 __ATOMIC_RELAXED);
-		}
-	} else {
-		return 0;
 	}
-	if (dev < 0)
-		return (int)dev;
-	if ((uint64_t)st->st_dev != (uint64_t)dev)
-		return 0;
 
-	/* Other kernel-internal files share that mount (SysV shm, shared
-	 * anonymous memory); only memfds are named "memfd:". Without /proc
-	 * the mount has to suffice. */
+	dev = memfd_mount_device(hugetlb, shift);
+	if (dev >= 0 && (uint64_t)st->st_dev != (uint64_t)dev)
+		return 0;
 	*memfd = link_name(fd, link, &len, &err) || err == -ENOENT;
 	return 0;
 }

@@ -30,11 +30,12 @@ static int check_end(const struct mfd *m, uint64_t end)
 	return -ENXIO;
 }
 
-static bool is_write_sealed(const struct mfd *m)
+/* The seals, or 0 where they cannot be read: only asked after a refusal. */
+static int seals_of(const struct mfd *m)
 {
 	int seals = fcntl(m->fd, F_GET_SEALS);
 
-	return seals >= 0 && (seals & F_SEAL_WRITE);
+	return seals < 0 ? 0 : seals;
 }
 
 /*
@@ -86,13 +87,17 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 
 	p = mmap(NULL, length, prot, MAP_SHARED, m->fd, (off_t)offset);
 	if (p == MAP_FAILED) {
+		int seals;
+
 		err = errno;
-		if ((err != EPERM && err != EACCES) || !is_write_sealed(m))
+		if (err != EPERM && err != EACCES)
 			return -err;
-		/* Write-sealed: whatever the descriptor, the seal is why. */
-		if (prot & PROT_WRITE)
+		seals = seals_of(m);
+		/* Sealed against writes: whatever the descriptor, that is why
+		 * a writable mapping is refused. */
+		if ((prot & PROT_WRITE) && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 			return -EPERM;
-		if (err != EPERM)
+		if ((prot & PROT_WRITE) || err != EPERM || !(seals & F_SEAL_WRITE))
 			return -err;
 		p = map_write_sealed_read_only(m, length, prot, (off_t)offset);
 		if (p == MAP_FAILED)

@@ -5,12 +5,16 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "libmemfd.h"
 #include "syscall-filter.h"
 
 #if defined(__x86_64__)
@@ -167,6 +171,28 @@ int deny_syscalls(const struct denial *denials, size_t n)
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 		return -errno;
 	return 0;
+}
+
+int emulate_old_kernel_from_environment(void)
+{
+	/* Unknown flags and seal bits are EINVAL to a kernel. */
+	static const struct denial pre_6_3[] = {
+		{ .call = CALL_MEMFD_CREATE, .err = EINVAL,
+		  .when = { { 1, ARG_HAS_BITS, MFD_NOEXEC_SEAL | MFD_EXEC } } },
+		{ .call = CALL_FCNTL, .err = EINVAL,
+		  .when = { { 1, ARG_EQUALS, F_ADD_SEALS }, { 2, ARG_HAS_BITS, F_SEAL_EXEC } } },
+		{ .call = CALL_FCNTL, .err = EINVAL,
+		  .when = { { 1, ARG_EQUALS, F_ADD_SEALS }, { 2, ARG_HAS_BITS, F_SEAL_FUTURE_WRITE } } },
+	};
+	const char *which = getenv("LIBMEMFD_TEST_OLD_KERNEL");
+
+	if (!which || !*which)
+		return 0;
+	if (strcmp(which, "pre-6.3") == 0)
+		return deny_syscalls(pre_6_3, 2);
+	if (strcmp(which, "pre-5.1") == 0)
+		return deny_syscalls(pre_6_3, 3);
+	return -EINVAL;
 }
 
 int run_isolated(int (*fn)(void *arg), void *arg)

@@ -48,6 +48,12 @@ struct denial {
  * latest filter's answer wins). 0, or a negative errno. */
 int deny_syscalls(const struct denial *denials, size_t n);
 
+/* Make this process's kernel answer like an older one, as the environment
+ * variable LIBMEMFD_TEST_OLD_KERNEL says: "pre-6.3" (no MFD_NOEXEC_SEAL,
+ * MFD_EXEC or F_SEAL_EXEC) or "pre-5.1" (no F_SEAL_FUTURE_WRITE either).
+ * Unset or empty: nothing changes. 0, or a negative errno. */
+int emulate_old_kernel_from_environment(void);
+
 /* Run fn(arg) in a forked child and return its result; a child that does
  * not return normally yields INT32_MIN. */
 int run_isolated(int (*fn)(void *arg), void *arg);

@@ -2,9 +2,14 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "test-common.h"
@@ -82,6 +87,68 @@ struct mfd *new_sized_mfd(const char *name, uint64_t size)
 	ck_assert_int_eq(mfd_new(&m, name, 0), 0);
 	ck_assert_int_eq(mfd_set_size(m, size), 0);
 	return m;
+}
+
+int kernel_has_noexec_seal(void)
+{
+	int fd = (int)syscall(SYS_memfd_create, "probe", MFD_CLOEXEC | MFD_NOEXEC_SEAL);
+
+	if (fd < 0) {
+		ck_assert_int_eq(errno, EINVAL);
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+int kernel_has_future_write_seal(void)
+{
+	int fd = (int)syscall(SYS_memfd_create, "probe", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int ok;
+
+	ck_assert_int_ge(fd, 0);
+	ok = fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE) == 0;
+	close(fd);
+	return ok;
+}
+
+int new_memfd_seals(void)
+{
+	return kernel_has_noexec_seal() ? F_SEAL_EXEC : 0;
+}
+
+static int is_tmpfs(const char *dir)
+{
+	struct statfs sfs;
+
+	return statfs(dir, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC;
+}
+
+int open_tmpfs_file(void)
+{
+	static const char *const candidates[] = { "/dev/shm", "/run/shm", "/tmp", "/run" };
+	char dir[] = "/tmp/libmemfd-tmpfs-XXXXXX";
+	const char *found = NULL;
+	char path[64];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]) && !found; i++)
+		if (is_tmpfs(candidates[i]) && access(candidates[i], W_OK) == 0)
+			found = candidates[i];
+	if (!found) {
+		/* Mount one, in a mount namespace of this test process alone. */
+		ck_assert_msg(unshare(CLONE_NEWNS) == 0,
+			      "no writable tmpfs here, and no mount namespace: %s", strerror(errno));
+		ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		ck_assert_int_eq(mount("tmpfs", dir, "tmpfs", 0, NULL), 0);
+		found = dir;
+	}
+	snprintf(path, sizeof(path), "%s/libmemfd-test-XXXXXX", found);
+	fd = mkstemp(path);
+	ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+	ck_assert_int_eq(unlink(path), 0);
+	return fd;
 }
 
 int memfd_noexec_sysctl(void)

@@ -48,6 +48,17 @@ size_t page_size(void);
 /* A memfd of the given size made by the library; fails the test otherwise. */
 struct mfd *new_sized_mfd(const char *name, uint64_t size);
 
+/* What the running kernel knows, asked of it without the library:
+ * MFD_NOEXEC_SEAL and F_SEAL_EXEC (Linux 6.3), F_SEAL_FUTURE_WRITE (5.1). */
+int kernel_has_noexec_seal(void);
+int kernel_has_future_write_seal(void);
+
+/* The seals of a new memfd made without MFD_EXEC on this kernel. */
+int new_memfd_seals(void);
+
+/* An unlinked read-write file on a tmpfs (not a memfd). */
+int open_tmpfs_file(void);
+
 /* /proc/sys/vm/memfd_noexec: 2 makes the kernel refuse MFD_EXEC (EACCES). */
 int memfd_noexec_sysctl(void);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "interrupt.h"
+#include "interpose.h"
 #include "syscall-filter.h"
 #include "test-common.h"
 

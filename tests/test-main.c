@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "syscall-filter.h"
 #include "test-common.h"
 
 #define EXIT_SKIP 77
@@ -18,6 +19,11 @@ int main(void)
 	if (!mfd_kernel_supported()) {
 		fprintf(stderr, "SKIP: this kernel has no memfd_create\n");
 		return EXIT_SKIP;
+	}
+
+	if (emulate_old_kernel_from_environment() < 0) {
+		fprintf(stderr, "LIBMEMFD_TEST_OLD_KERNEL: pre-6.3 or pre-5.1\n");
+		return EXIT_FAILURE;
 	}
 
 	sr = srunner_create(lifecycle_suite());

@@ -378,16 +378,26 @@ END_TEST
 
 START_TEST(test_map_write_sealed_read_only_descriptor)
 {
-	struct mfd *m = new_sized_mfd("sealed", 4096), *ro = NULL;
-	void *p = POISON_PTR;
+	const unsigned int seals[] = { F_SEAL_WRITE, F_SEAL_FUTURE_WRITE };
 
-	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_WRITE), 0);
-	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
-	/* The kernel says EACCES for the descriptor; the seal says EPERM. */
-	ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EPERM);
-	ck_assert_ptr_eq(p, POISON_PTR);
-	mfd_free(ro);
-	mfd_free(m);
+	for (size_t i = 0; i < sizeof(seals) / sizeof(seals[0]); i++) {
+		struct mfd *m = new_sized_mfd("sealed", 4096), *ro = NULL;
+		void *p = POISON_PTR;
+
+		if (seals[i] == F_SEAL_FUTURE_WRITE && !kernel_has_future_write_seal()) {
+			mfd_free(m);
+			continue;
+		}
+		ck_assert_int_eq(mfd_add_seals(m, seals[i]), 0);
+		ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+		/* The kernel says EACCES for the descriptor; the seal says
+		 * EPERM, whichever descriptor is asked. */
+		ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EPERM);
+		ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EPERM);
+		ck_assert_ptr_eq(p, POISON_PTR);
+		mfd_free(ro);
+		mfd_free(m);
+	}
 }
 END_TEST
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The library's stream I/O must retry calls that a signal interrupts. A
- * memfd never blocks, so no real signal can interrupt it; instead this
- * test binary defines read, write, pread, pwrite and lseek itself. The
+ * The library's stream I/O must retry calls that a signal interrupts, but
+ * a memfd never blocks, so no real signal can interrupt it. Instead this
+ * test binary defines read, write, pread, pwrite and lseek itself: the
  * library's calls bind to these (an executable's definitions come first),
- * which fail with EINTR while interrupt_next_calls() has a budget left and
- * otherwise pass straight to the C library's.
+ * which fail with EINTR while interrupt_next_calls() has a budget left,
+ * log lseek calls on request, and otherwise pass straight to the C
+ * library's.
  */
 #include "config.h"
 
@@ -13,9 +14,27 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "interrupt.h"
+#include "interpose.h"
+
+#include <string.h>
 
 static int interrupts_left;
+static int lseek_logging;
+static size_t lseek_logged;
+static struct lseek_call lseek_log[LSEEK_LOG_MAX];
+
+void lseek_log_start(void)
+{
+	lseek_logged = 0;
+	lseek_logging = 1;
+}
+
+size_t lseek_log_stop(struct lseek_call calls[LSEEK_LOG_MAX])
+{
+	lseek_logging = 0;
+	memcpy(calls, lseek_log, sizeof(lseek_log));
+	return lseek_logged;
+}
 
 void interrupt_next_calls(int n)
 {
@@ -81,5 +100,12 @@ ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
 
 off_t lseek(int fd, off_t offset, int whence)
 {
-	return interrupted() ? -1 : REAL(lseek_fn, OFF_NAME("lseek"))(fd, offset, whence);
+	off_t result;
+
+	if (interrupted())
+		return -1;
+	result = REAL(lseek_fn, OFF_NAME("lseek"))(fd, offset, whence);
+	if (lseek_logging && lseek_logged < LSEEK_LOG_MAX)
+		lseek_log[lseek_logged++] = (struct lseek_call){ offset, whence, result };
+	return result;
 }
