@@ -40,4 +40,9 @@ struct mfd {
 /* The system's page size, without a system call. */
 uint64_t mfd_page_size(void);
 
+/* "/proc/self/fd/N": the path that names descriptor N, to readlink or to
+ * reopen it. */
+#define MFD_FD_PATH_MAX (sizeof("/proc/self/fd/") + 3 * sizeof(int))
+void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
+
 #endif /* LIBMEMFD_PRIVATE_H */

@@ -36,6 +36,11 @@ uint64_t mfd_page_size(void)
 	return (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd)
+{
+	snprintf(path, MFD_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
 static int sys_memfd_create(const char *name, unsigned int flags)
 {
 #if MEMFD_CREATE_USE_LIBC
@@ -104,12 +109,12 @@ static int64_t memfd_mount_device(bool hugetlb, unsigned int page_shift)
 /* The name in a memfd's /proc/self/fd link; NULL if the link is not one. */
 static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
 {
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	char path[MFD_FD_PATH_MAX];
 	size_t suffix = strlen(LINK_SUFFIX);
 	const char *name;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	mfd_fd_path(path, fd);
 	n = readlink(path, link, LINK_MAX);
 	if (n < 0) {
 		*err = -errno;

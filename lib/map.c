@@ -3,7 +3,6 @@
 #include "libmemfd-private.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,11 +47,11 @@ static int seals_of(const struct mfd *m)
 static void *map_write_sealed_read_only(const struct mfd *m, size_t length,
 					int prot, off_t offset)
 {
-	char path[sizeof("/proc/self/fd/") + 3 * sizeof(int)];
+	char path[MFD_FD_PATH_MAX];
 	void *p = MAP_FAILED;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", m->fd);
+	mfd_fd_path(path, m->fd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		p = mmap(NULL, length, prot, MAP_SHARED, fd, offset);

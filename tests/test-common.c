@@ -132,7 +132,7 @@ int open_tmpfs_file(void)
 	char path[64];
 	int fd;
 
-	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]) && !found; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(candidates) && !found; i++)
 		if (is_tmpfs(candidates[i]) && access(candidates[i], W_OK) == 0)
 			found = candidates[i];
 	if (!found) {
@@ -193,4 +193,12 @@ TCase *tcase_with_leak_check(const char *name)
 
 	tcase_add_checked_fixture(tc, snapshot_resources, assert_resources_restored);
 	return tc;
+}
+
+struct mfd *adopt_read_only(const struct mfd *m)
+{
+	struct mfd *ro = NULL;
+
+	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	return ro;
 }

@@ -65,6 +65,11 @@ int memfd_noexec_sysctl(void);
 /* Open the same file read-only through /proc/self/fd. */
 int reopen_read_only(const struct mfd *m);
 
+/* A second handle on the same file, through a read-only descriptor. */
+struct mfd *adopt_read_only(const struct mfd *m);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 Suite *lifecycle_suite(void);
 Suite *size_suite(void);
 Suite *seals_suite(void);

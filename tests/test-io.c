@@ -107,7 +107,7 @@ START_TEST(test_io_read_only_descriptor)
 	struct mfd *m = new_sized_mfd("rw", 4096), *ro = NULL;
 	char c = 1;
 
-	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	ro = adopt_read_only(m);
 	ck_assert_int_eq(mfd_write(ro, "x", 1), -EBADF);
 	ck_assert_int_eq(mfd_pwrite(ro, "x", 1, 0), -EBADF);
 	ck_assert_int_eq(mfd_pread(ro, &c, 1, 0), 1);

@@ -185,7 +185,7 @@ START_TEST(test_new_bad_flags)
 	};
 	struct resources before = resources_now();
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct mfd *m = POISON_PTR;
 
 		ck_assert_msg(mfd_new(&m, "bad", bad[i]) == -EINVAL, "flags %#x", bad[i]);
@@ -437,7 +437,7 @@ START_TEST(test_get_name_odd_names)
 		"tab\tand\nnewline",
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		struct mfd *m = NULL;
 
 		ck_assert_int_eq(mfd_new(&m, names[i], 0), 0);
@@ -583,7 +583,7 @@ START_TEST(test_new_passes_kernel_errors)
 {
 	static const int errs[] = { ENOSYS, EMFILE, ENFILE, ENOMEM, EINVAL };
 
-	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(errs); i++) {
 		int err = errs[i];
 
 		ck_assert_child_ok(new_when_memfd_create_fails, &err);

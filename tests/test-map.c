@@ -192,7 +192,7 @@ START_TEST(test_map_read_only_descriptor)
 	struct resources before;
 	void *p = POISON_PTR;
 
-	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	ro = adopt_read_only(m);
 	before = resources_now();
 	ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EACCES);
 	ck_assert_ptr_eq(p, POISON_PTR);
@@ -214,7 +214,7 @@ START_TEST(test_map_write_sealed_shared_read_only)
 	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0, &p), 0);
 	ck_assert_int_eq(memcmp(p, "sealed", 6), 0);
 	/* Through a second handle on a read-only descriptor too. */
-	ck_assert_int_eq(mfd_from_fd(&other, reopen_read_only(m)), 0);
+	other = adopt_read_only(m);
 	ck_assert_int_eq(mfd_map(other, 0, 4096, PROT_READ, 0, &q), 0);
 	ck_assert_int_eq(memcmp(q, "sealed", 6), 0);
 	ck_assert_int_eq(mfd_unmap(q, 4096), 0);
@@ -255,7 +255,7 @@ static int map_bounds_without_fstat(void *unused)
 	struct mfd *m = new_sized_mfd("nofstat", 2 * page);
 	void *p = POISON_PTR;
 
-	CHILD_CHECK(deny_syscalls(deny, sizeof(deny) / sizeof(deny[0])) == 0);
+	CHILD_CHECK(deny_syscalls(deny, ARRAY_SIZE(deny)) == 0);
 	/* Within the recorded size: no other call, so no denial is met. */
 	CHILD_CHECK(mfd_map(m, 0, 2 * page, PROT_READ, 0, &p) == 0);
 	CHILD_CHECK(mfd_unmap(p, 2 * page) == 0);
@@ -380,7 +380,7 @@ START_TEST(test_map_write_sealed_read_only_descriptor)
 {
 	const unsigned int seals[] = { F_SEAL_WRITE, F_SEAL_FUTURE_WRITE };
 
-	for (size_t i = 0; i < sizeof(seals) / sizeof(seals[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(seals); i++) {
 		struct mfd *m = new_sized_mfd("sealed", 4096), *ro = NULL;
 		void *p = POISON_PTR;
 
@@ -389,7 +389,7 @@ START_TEST(test_map_write_sealed_read_only_descriptor)
 			continue;
 		}
 		ck_assert_int_eq(mfd_add_seals(m, seals[i]), 0);
-		ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+		ro = adopt_read_only(m);
 		/* The kernel says EACCES for the descriptor; the seal says
 		 * EPERM, whichever descriptor is asked. */
 		ck_assert_int_eq(mfd_map(ro, 0, 4096, PROT_READ | PROT_WRITE, 0, &p), -EPERM);

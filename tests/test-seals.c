@@ -60,7 +60,7 @@ START_TEST(test_add_seals_unknown_bits)
 	ck_assert_int_eq(mfd_new(&m, "unknown", 0), 0);
 	seals = mfd_get_seals(m);
 	before = resources_now();
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		ck_assert_int_eq(mfd_add_seals(m, bad[i]), -EINVAL);
 		ck_assert_int_eq(mfd_get_seals(m), seals);
 	}
@@ -89,7 +89,7 @@ START_TEST(test_add_seals_read_only_descriptor)
 	struct mfd *m = new_sized_mfd("rw", 4096), *ro = NULL;
 	int seals = mfd_get_seals(m);
 
-	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	ro = adopt_read_only(m);
 	ck_assert_int_eq(mfd_get_seals(ro), seals);
 	ck_assert_int_eq(mfd_add_seals(ro, F_SEAL_SHRINK), -EPERM);
 	ck_assert_int_eq(mfd_get_seals(m), seals);

@@ -74,7 +74,7 @@ START_TEST(test_set_size_above_int64_max)
 	struct mfd *m = new_sized_mfd("big", 100);
 	struct resources before = resources_now();
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		ck_assert_int_eq(mfd_set_size(m, bad[i]), -EINVAL);
 		ck_assert_uint_eq(mfd_size(m), 100);
 		ck_assert_int_eq(file_size(m), 100);
@@ -88,7 +88,7 @@ START_TEST(test_set_size_read_only_descriptor)
 {
 	struct mfd *m = new_sized_mfd("ro", 100), *ro = NULL;
 
-	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
+	ro = adopt_read_only(m);
 	ck_assert_uint_eq(mfd_size(ro), 100);
 	ck_assert_int_eq(mfd_set_size(ro, 200), -EINVAL);
 	ck_assert_uint_eq(mfd_size(ro), 100);
