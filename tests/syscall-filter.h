@@ -2,8 +2,8 @@
 /*
  * Make chosen system calls fail, to show what the library does when the
  * kernel says no, and that it makes no call at all where it promises not
- * to. A seccomp filter cannot be removed, so run such code through
- * run_isolated().
+ * to. The filters are libseccomp's. A seccomp filter cannot be removed, so
+ * run such code through run_isolated().
  */
 #ifndef LIBMEMFD_SYSCALL_FILTER_H
 #define LIBMEMFD_SYSCALL_FILTER_H
@@ -18,13 +18,19 @@ enum syscall_group {
 	CALL_FTRUNCATE, /* ftruncate, ftruncate64 */
 	CALL_FCNTL,     /* fcntl, fcntl64 */
 	CALL_MMAP,      /* mmap, mmap2 */
+	CALL_MUNMAP,
 	CALL_FCHMOD,
 	CALL_FSTATFS,   /* fstatfs, fstatfs64 */
 	CALL_LSEEK,     /* lseek, _llseek */
 	CALL_READLINK,  /* readlink, readlinkat */
 	CALL_OPEN,      /* open, openat */
+	CALL_READ,
+	CALL_WRITE,
 	CALL_PREAD,
 	CALL_PWRITE,
+	CALL_FALLOCATE,
+	CALL_SENDMSG,
+	CALL_RECVMSG,
 };
 
 /* A condition on the low 32 bits of one argument of the call. */
@@ -32,7 +38,7 @@ struct arg_test {
 	int arg;            /* 0 to 5 */
 	enum {
 		ARG_ANY,    /* no condition (the zero value) */
-		ARG_HAS_BITS,
+		ARG_HAS_BITS, /* any of the bits in value */
 		ARG_EQUALS,
 	} op;
 	uint32_t value;
