@@ -254,6 +254,68 @@ ssize_t mfd_pread(struct mfd *m, void *buf, size_t count, uint64_t offset);
 ssize_t mfd_pwrite(struct mfd *m, const void *buf, size_t count,
 		   uint64_t offset);
 
+/* sharing between processes (since 1.1) */
+
+/*
+ * An immutable blob: a new memfd holding a copy of data[0, length), sealed
+ * with F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_WRITE (and, as
+ * every new memfd, not executable). length 0 is valid. -EINVAL: out NULL,
+ * data NULL with length > 0, or a bad name (as mfd_new); otherwise the
+ * error of memfd_create, the write (-ENOSPC, ...) or the sealing, and
+ * nothing is left behind.
+ */
+int mfd_new_sealed(struct mfd **out, const char *name, const void *data,
+		   size_t length);
+
+/*
+ * 0 if every seal in required is set. A subset test: extra seals (such as
+ * F_SEAL_EXEC on newer kernels) never fail it. -EPERM: a required seal is
+ * missing; -EINVAL: unknown bits in required, or not a memfd.
+ */
+int mfd_check_seals(const struct mfd *m, unsigned int required);
+
+/*
+ * Send the memfd's descriptor over a connected AF_UNIX socket (SCM_RIGHTS,
+ * with one byte of data), never raising SIGPIPE. The handle keeps its
+ * descriptor. -EINVAL: m NULL; -EBADF: sock < 0; -EPIPE: the peer has
+ * closed its end; otherwise sendmsg(2)'s error.
+ */
+int mfd_send(int sock, const struct mfd *m);
+
+/*
+ * Receive one memfd sent by mfd_send and adopt it, close-on-exec. It is
+ * accepted only if it is a real memfd (a tmpfs or /dev/shm file is not,
+ * though it answers F_GET_SEALS) carrying every seal in required_seals;
+ * the recorded size is read after the seals are checked, so that with
+ * F_SEAL_SHRINK it can be trusted. Whatever is refused, every descriptor
+ * that arrived is closed. -EINVAL: out NULL, unknown bits in
+ * required_seals, or the descriptor is not a memfd (a pipe, a socket, a
+ * regular or tmpfs file); -EPERM: a required seal is missing; -EBADMSG: no
+ * descriptor, several, or control data the kernel truncated; -ECONNRESET:
+ * the peer closed its end; -EBADF: sock < 0 or an unusable descriptor
+ * (O_PATH); otherwise recvmsg(2)'s error.
+ */
+int mfd_recv(int sock, unsigned int required_seals, struct mfd **out);
+
+/*
+ * Reserve backing store for [offset, offset + length) (posix_fallocate,
+ * retried on EINTR), so that page faults there cannot raise SIGBUS on a
+ * full tmpfs or an empty huge page pool later: the error comes now. Grows
+ * the file, and mfd_size, if the range ends past it. -EINVAL: length 0 or
+ * offset above INT64_MAX; -EFBIG: the range ends above INT64_MAX; -ENOSPC:
+ * no memory (or huge pages) to back it; -EPERM: F_SEAL_GROW and the range
+ * ends past the file.
+ */
+int mfd_allocate(struct mfd *m, uint64_t offset, uint64_t length);
+
+/*
+ * Give the pages of [offset, offset + length) back to the system; they read
+ * as zeros afterwards, and the size is kept. -EINVAL: length 0 or offset
+ * above INT64_MAX; -EFBIG: the range ends above INT64_MAX; -EPERM: sealed
+ * with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE.
+ */
+int mfd_punch_hole(struct mfd *m, uint64_t offset, uint64_t length);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,16 +4,6 @@
 
 #include <unistd.h>
 
-/* Run a read(2)-like call until no signal interrupts it; -errno on failure. */
-#define RETRY_EINTR(type, call)                                 \
-	({                                                      \
-		type r_;                                        \
-		do                                              \
-			r_ = (call);                            \
-		while (r_ < 0 && errno == EINTR);               \
-		r_ < 0 ? (type)-errno : r_;                     \
-	})
-
 LIBMEMFD_EXPORT ssize_t mfd_read(struct mfd *m, void *buf, size_t count)
 {
 	if (!m)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "libmemfd.h"
 
@@ -44,5 +45,22 @@ uint64_t mfd_page_size(void);
  * reopen it. */
 #define MFD_FD_PATH_MAX (sizeof("/proc/self/fd/") + 3 * sizeof(int))
 void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
+
+/* Run a read(2)-like call until no signal interrupts it; -errno on failure. */
+#define RETRY_EINTR(type, call)                                 \
+	({                                                      \
+		type r_;                                        \
+		do                                              \
+			r_ = (call);                            \
+		while (r_ < 0 && errno == EINTR);               \
+		r_ < 0 ? (type)-errno : r_;                     \
+	})
+
+/*
+ * Whether fd, a regular file with the given stat, is a real memfd (tmpfs
+ * and hugetlbfs files answer F_GET_SEALS too), and the alignment its
+ * mappings need. 0, or a negative errno if the file could not be asked.
+ */
+int mfd_identify(int fd, const struct stat *st, bool *memfd, uint64_t *map_align);
 
 #endif /* LIBMEMFD_PRIVATE_H */

@@ -136,14 +136,13 @@ static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
 }
 
 /*
- * Whether a regular file is a memfd, and how mappings of it must align.
  * Files on a mounted tmpfs (/dev/shm) or hugetlbfs answer F_GET_SEALS too;
  * a memfd lives on the kernel's own mount and is named "memfd:" (other
  * files there, SysV shm or shared anonymous memory, are not). Where one
  * test cannot be made (no memfd_create in a sandbox, no /proc), the other
  * decides.
  */
-static int inspect(int fd, const struct stat *st, bool *memfd, uint64_t *map_align)
+int mfd_identify(int fd, const struct stat *st, bool *memfd, uint64_t *map_align)
 {
 	char link[LINK_MAX];
 	struct statfs sfs;
@@ -169,7 +168,12 @@ static int inspect(int fd, const struct stat *st, bool *memfd, uint64_t *map_ali
 	dev = memfd_mount_device(hugetlb, shift);
 	if (dev >= 0 && (uint64_t)st->st_dev != (uint64_t)dev)
 		return 0;
-	*memfd = link_name(fd, link, &len, &err) || err == -ENOENT;
+	if (link_name(fd, link, &len, &err))
+		*memfd = true;
+	else if (err == -ENOENT)
+		*memfd = true; /* no /proc: the mount alone decides */
+	else if (err != -EINVAL)
+		return err;
 	return 0;
 }
 
@@ -256,7 +260,7 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 		return -EISDIR;
 	if (S_ISREG(st.st_mode)) {
 		size = st.st_size;
-		err = inspect(fd, &st, &memfd, &map_align);
+		err = mfd_identify(fd, &st, &memfd, &map_align);
 		if (err < 0)
 			return err;
 	} else {
