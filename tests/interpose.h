@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-/* This test binary defines read, write, pread, pwrite and lseek itself, so
- * that the tests can see and disturb the library's calls of them. */
+/* This test binary defines read, write, pread, pwrite, lseek, fallocate,
+ * posix_fallocate, fstat and fcntl itself, so that the tests can see and
+ * disturb the library's calls of them. */
 #ifndef LIBMEMFD_INTERPOSE_H
 #define LIBMEMFD_INTERPOSE_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Make the next n calls of read, write, pread, pwrite and lseek from
- * anywhere in this process fail with EINTR. */
+/* Make the next n calls of read, write, pread, pwrite, lseek, fallocate
+ * and posix_fallocate from anywhere in this process fail with EINTR. */
 void interrupt_next_calls(int n);
+
+/* Make the next n calls of write and pwrite write half of what they are
+ * asked to (at least one byte), as a full disk or a signal may. */
+void shorten_next_writes(int n);
+
+/* Log calls of fstat and of fcntl(F_GET_SEALS), in order, as a string of
+ * "fstat " and "F_GET_SEALS " words, until stopped. */
+#define CALL_LOG_MAX 256
+void call_log_start(void);
+const char *call_log_stop(void);
 
 /* How many of those are still to come. */
 int interrupts_pending(void);

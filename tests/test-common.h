@@ -75,5 +75,6 @@ Suite *size_suite(void);
 Suite *seals_suite(void);
 Suite *map_suite(void);
 Suite *io_suite(void);
+Suite *share_suite(void);
 
 #endif
