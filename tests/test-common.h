@@ -76,5 +76,6 @@ Suite *seals_suite(void);
 Suite *map_suite(void);
 Suite *io_suite(void);
 Suite *share_suite(void);
+Suite *faults_suite(void);
 
 #endif

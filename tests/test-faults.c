@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every system call the library makes, made to fail: each failure comes
+ * back as that negative errno, and the handle, the file and the process
+ * are as they were (no descriptor, mapping or recorded size changed).
+ *
+ * Each case runs in a child of its own behind a libseccomp filter. Where
+ * a call takes a descriptor, the filter fails it only for the library's
+ * descriptor, so that the checks afterwards can still use the call.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "syscall-filter.h"
+#include "test-common.h"
+
+/* Stand-ins in a denial's argument test, filled in once the values exist. */
+#define THE_MFD 0xfd000001u    /* the handle's descriptor */
+#define THE_SOCKET 0xfd000002u /* the receiving end of the socket pair */
+#define NEXT_FD 0xfd000003u    /* the descriptor the next open will get */
+#define THE_MAPPING 0xfd000004u /* the low half of the mapping's address */
+
+struct env {
+	struct mfd *m;  /* two pages, "data" at 0 */
+	int probe;      /* the same file, to check it through */
+	int sv[2];      /* a sealed memfd waits in sv[1] */
+	int next_fd;
+	void *mapping;  /* the first page of m, read-only */
+	uint64_t size;
+	int seals;
+};
+
+struct fault {
+	const char *what;
+	struct denial deny[2];
+	/* The library call, made behind the filter; its result is compared
+	 * with -deny[0].err. */
+	long (*call)(struct env *e);
+};
+
+static long new_memfd(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int r = mfd_new(&m, "fault", 0);
+
+	return m == POISON_PTR ? r : 1;
+}
+
+static long new_hugetlb_memfd(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int r = mfd_new(&m, "fault", MFD_HUGETLB);
+
+	return m == POISON_PTR ? r : 1;
+}
+
+static long kernel_supported(struct env *e)
+{
+	/* 0 is the answer the ENOSYS case wants: report it as -ENOSYS. */
+	return mfd_kernel_supported() == 0 ? -ENOSYS : 1;
+}
+
+static long adopt(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int fd = dup(e->probe), r;
+
+	r = mfd_from_fd(&m, fd);
+	if (m != POISON_PTR)
+		return 1;
+	/* The caller still owns the descriptor. */
+	if (fcntl(fd, F_GETFD) < 0 || close(fd) < 0)
+		return 2;
+	return r;
+}
+
+static long adopt_device(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC), r;
+
+	r = mfd_from_fd(&m, fd);
+	close(fd);
+	return m == POISON_PTR ? r : 1;
+}
+
+static long get_name(struct env *e)
+{
+	char name[64] = "unchanged";
+	int r = mfd_get_name(e->m, name, sizeof(name));
+
+	return strcmp(name, "unchanged") == 0 ? r : 1;
+}
+
+static long set_size(struct env *e)
+{
+	return mfd_set_size(e->m, 3 * e->size);
+}
+
+static long get_seals(struct env *e)
+{
+	return mfd_get_seals(e->m);
+}
+
+static long check_seals(struct env *e)
+{
+	return mfd_check_seals(e->m, 0);
+}
+
+static long add_seals(struct env *e)
+{
+	return mfd_add_seals(e->m, F_SEAL_WRITE);
+}
+
+static long map(struct env *e)
+{
+	void *p = POISON_PTR;
+	int r = mfd_map(e->m, 0, (size_t)e->size, PROT_READ | PROT_WRITE, 0, &p);
+
+	return p == POISON_PTR ? r : 1;
+}
+
+static long map_past_recorded_size(struct env *e)
+{
+	void *p = POISON_PTR;
+	int r = mfd_map(e->m, 0, (size_t)(2 * e->size), PROT_READ, 0, &p);
+
+	return p == POISON_PTR ? r : 1;
+}
+
+static long unmap(struct env *e)
+{
+	return mfd_unmap(e->mapping, page_size());
+}
+
+static long stream_read(struct env *e)
+{
+	char buf[4];
+
+	return mfd_read(e->m, buf, sizeof(buf));
+}
+
+static long stream_write(struct env *e)
+{
+	return mfd_write(e->m, "new", 3);
+}
+
+static long stream_seek(struct env *e)
+{
+	return mfd_seek(e->m, 1, SEEK_SET);
+}
+
+static long positioned_read(struct env *e)
+{
+	char buf[4];
+
+	return mfd_pread(e->m, buf, sizeof(buf), 0);
+}
+
+static long positioned_write(struct env *e)
+{
+	return mfd_pwrite(e->m, "new", 3, 0);
+}
+
+static long new_sealed(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int r = mfd_new_sealed(&m, "fault", "blob", 4);
+
+	return m == POISON_PTR ? r : 1;
+}
+
+static long send_memfd(struct env *e)
+{
+	return mfd_send(e->sv[0], e->m);
+}
+
+static long recv_memfd(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int r = mfd_recv(e->sv[1], 0, &m);
+
+	return m == POISON_PTR ? r : 1;
+}
+
+static long allocate(struct env *e)
+{
+	return mfd_allocate(e->m, 0, 4 * e->size);
+}
+
+static long punch_hole(struct env *e)
+{
+	return mfd_punch_hole(e->m, 0, e->size);
+}
+
+#define FAIL(c, e) { .call = (c), .err = (e) }
+#define FAIL_ON(c, e, arg, value) { .call = (c), .err = (e), .when = { { (arg), ARG_EQUALS, (value) } } }
+
+static const struct fault faults[] = {
+	{ "mfd_new: memfd_create ENOSYS", { FAIL(CALL_MEMFD_CREATE, ENOSYS) }, new_memfd },
+	{ "mfd_new: memfd_create EMFILE", { FAIL(CALL_MEMFD_CREATE, EMFILE) }, new_memfd },
+	{ "mfd_new: memfd_create ENOMEM", { FAIL(CALL_MEMFD_CREATE, ENOMEM) }, new_memfd },
+	/* A pre-6.3 kernel refuses the exec flags; a failing fallback chmod. */
+	{ "mfd_new: fchmod EPERM after the pre-6.3 fallback",
+	  { FAIL(CALL_FCHMOD, EPERM),
+	    { .call = CALL_MEMFD_CREATE, .err = EINVAL,
+	      .when = { { 1, ARG_HAS_BITS, MFD_NOEXEC_SEAL | MFD_EXEC } } } },
+	  new_memfd },
+	{ "mfd_new(MFD_HUGETLB): fstatfs EIO", { FAIL(CALL_FSTATFS, EIO) }, new_hugetlb_memfd },
+	{ "mfd_kernel_supported: memfd_create ENOSYS answers 0",
+	  { FAIL(CALL_MEMFD_CREATE, ENOSYS) }, kernel_supported },
+	{ "mfd_from_fd: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, NEXT_FD) }, adopt },
+	{ "mfd_from_fd: fstatfs EIO", { FAIL_ON(CALL_FSTATFS, EIO, 0, NEXT_FD) }, adopt },
+	{ "mfd_from_fd: readlink EACCES", { FAIL(CALL_READLINK, EACCES) }, adopt },
+	{ "mfd_from_fd: lseek EIO on a device", { FAIL_ON(CALL_LSEEK, EIO, 0, NEXT_FD) },
+	  adopt_device },
+	{ "mfd_get_name: readlink EIO", { FAIL(CALL_READLINK, EIO) }, get_name },
+	{ "mfd_set_size: ftruncate ENOSPC", { FAIL_ON(CALL_FTRUNCATE, ENOSPC, 0, THE_MFD) },
+	  set_size },
+	{ "mfd_get_seals: fcntl EIO", { FAIL_ON(CALL_FCNTL, EIO, 0, THE_MFD) }, get_seals },
+	{ "mfd_check_seals: fcntl EIO", { FAIL_ON(CALL_FCNTL, EIO, 0, THE_MFD) }, check_seals },
+	{ "mfd_add_seals: fcntl(F_ADD_SEALS) EBUSY",
+	  { { .call = CALL_FCNTL, .err = EBUSY,
+	      .when = { { 0, ARG_EQUALS, THE_MFD }, { 1, ARG_EQUALS, F_ADD_SEALS } } } },
+	  add_seals },
+	{ "mfd_map: mmap ENOMEM", { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_MFD) }, map },
+	{ "mfd_map: mmap EAGAIN (locked memory)", { FAIL_ON(CALL_MMAP, EAGAIN, 4, THE_MFD) }, map },
+	{ "mfd_map past the recorded size: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, THE_MFD) },
+	  map_past_recorded_size },
+	{ "mfd_unmap: munmap ENOMEM", { FAIL_ON(CALL_MUNMAP, ENOMEM, 0, THE_MAPPING) }, unmap },
+	{ "mfd_read: read EIO", { FAIL_ON(CALL_READ, EIO, 0, THE_MFD) }, stream_read },
+	{ "mfd_write: write ENOSPC", { FAIL_ON(CALL_WRITE, ENOSPC, 0, THE_MFD) }, stream_write },
+	{ "mfd_write: write EFBIG", { FAIL_ON(CALL_WRITE, EFBIG, 0, THE_MFD) }, stream_write },
+	{ "mfd_seek: lseek EIO", { FAIL_ON(CALL_LSEEK, EIO, 0, THE_MFD) }, stream_seek },
+	{ "mfd_pread: pread EIO", { FAIL_ON(CALL_PREAD, EIO, 0, THE_MFD) }, positioned_read },
+	{ "mfd_pwrite: pwrite ENOSPC", { FAIL_ON(CALL_PWRITE, ENOSPC, 0, THE_MFD) },
+	  positioned_write },
+	{ "mfd_new_sealed: memfd_create EMFILE", { FAIL(CALL_MEMFD_CREATE, EMFILE) }, new_sealed },
+	{ "mfd_new_sealed: pwrite ENOSPC", { FAIL_ON(CALL_PWRITE, ENOSPC, 0, NEXT_FD) }, new_sealed },
+	{ "mfd_new_sealed: fcntl(F_ADD_SEALS) EBUSY",
+	  { { .call = CALL_FCNTL, .err = EBUSY,
+	      .when = { { 0, ARG_EQUALS, NEXT_FD }, { 1, ARG_EQUALS, F_ADD_SEALS } } } },
+	  new_sealed },
+	{ "mfd_send: sendmsg EPIPE", { FAIL(CALL_SENDMSG, EPIPE) }, send_memfd },
+	{ "mfd_send: sendmsg ENOBUFS", { FAIL(CALL_SENDMSG, ENOBUFS) }, send_memfd },
+	{ "mfd_recv: recvmsg ENOMEM", { FAIL_ON(CALL_RECVMSG, ENOMEM, 0, THE_SOCKET) }, recv_memfd },
+	{ "mfd_recv: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, NEXT_FD) }, recv_memfd },
+	{ "mfd_recv: fstatfs EIO", { FAIL_ON(CALL_FSTATFS, EIO, 0, NEXT_FD) }, recv_memfd },
+	{ "mfd_recv: readlink EIO", { FAIL(CALL_READLINK, EIO) }, recv_memfd },
+	{ "mfd_recv: fcntl(F_GET_SEALS) EIO", { FAIL_ON(CALL_FCNTL, EIO, 0, NEXT_FD) }, recv_memfd },
+	{ "mfd_allocate: fallocate ENOSPC", { FAIL_ON(CALL_FALLOCATE, ENOSPC, 0, THE_MFD) },
+	  allocate },
+	{ "mfd_punch_hole: fallocate EIO", { FAIL_ON(CALL_FALLOCATE, EIO, 0, THE_MFD) },
+	  punch_hole },
+};
+
+static uint32_t actual(const struct env *e, uint32_t value)
+{
+	switch (value) {
+	case THE_MFD:
+		return (uint32_t)mfd_fd(e->m);
+	case THE_SOCKET:
+		return (uint32_t)e->sv[1];
+	case NEXT_FD:
+		return (uint32_t)e->next_fd;
+	case THE_MAPPING:
+		return (uint32_t)(uintptr_t)e->mapping;
+	default:
+		return value;
+	}
+}
+
+static void set_up(struct env *e)
+{
+	struct mfd *sealed;
+	char path[64];
+
+	e->size = 2 * page_size();
+	e->m = new_sized_mfd("fault", e->size);
+	ck_assert_int_eq(mfd_pwrite(e->m, "data", 4, 0), 4);
+	e->seals = mfd_get_seals(e->m);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd_fd(e->m));
+	e->probe = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(e->probe, 0);
+	ck_assert_int_eq(mfd_map(e->m, 0, page_size(), PROT_READ, 0, &e->mapping), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->sv), 0);
+	ck_assert_int_eq(mfd_new_sealed(&sealed, "queued", "q", 1), 0);
+	ck_assert_int_eq(mfd_send(e->sv[0], sealed), 0);
+	mfd_free(sealed);
+	/* The lowest free number, which the kernel gives out next. */
+	e->next_fd = dup(0);
+	ck_assert_int_ge(e->next_fd, 0);
+	close(e->next_fd);
+}
+
+/* The file as the probe descriptor sees it is as set_up left it. */
+static int unchanged(const struct env *e)
+{
+	struct stat st;
+	char data[4];
+
+	return mfd_size(e->m) == e->size && fstat(e->probe, &st) == 0 &&
+	       (uint64_t)st.st_size == e->size && fcntl(e->probe, F_GET_SEALS) == e->seals &&
+	       pread(e->probe, data, 4, 0) == 4 && memcmp(data, "data", 4) == 0 &&
+	       memcmp(e->mapping, "data", 4) == 0;
+}
+
+static int fail_one_call(void *arg)
+{
+	const struct fault *f = arg;
+	struct denial deny[2];
+	struct resources before;
+	size_t n = f->deny[1].err ? 2 : 1;
+	struct env e;
+
+	set_up(&e);
+	memcpy(deny, f->deny, sizeof(deny));
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < 2; t++)
+			deny[i].when[t].value = actual(&e, deny[i].when[t].value);
+	before = resources_now();
+	CHILD_CHECK(deny_syscalls(deny, n) == 0);
+	CHILD_CHECK(f->call(&e) == -f->deny[0].err);
+	CHILD_CHECK(unchanged(&e));
+	CHILD_CHECK(resources_now().fds == before.fds);
+	CHILD_CHECK(resources_now().maps == before.maps);
+	return 0;
+}
+
+START_TEST(test_every_call_fails_cleanly)
+{
+	const struct fault *f = &faults[_i];
+	int line = run_isolated(fail_one_call, (void *)f);
+
+	ck_assert_msg(line != INT32_MIN, "%s: the child died", f->what);
+	ck_assert_msg(line == 0, "%s: CHILD_CHECK at line %d failed", f->what, line);
+}
+END_TEST
+
+Suite *faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc = tcase_with_leak_check("every_call");
+
+	tcase_add_loop_test(tc, test_every_call_fails_cleanly, 0, (int)ARRAY_SIZE(faults));
+	suite_add_tcase(s, tc);
+	return s;
+}
