@@ -219,8 +219,11 @@ int mfd_get_seals(const struct mfd *m);
 
 /*
  * Add F_SEAL_* seals. -EINVAL: unknown bits; -EPERM: F_SEAL_SEAL is set or
- * the descriptor is read-only; -EBUSY: F_SEAL_WRITE while a writable shared
- * mapping exists.
+ * the descriptor is read-only; -EBUSY: F_SEAL_WRITE while a shared mapping
+ * exists that is or could be made writable. A PROT_READ mapping made
+ * through a writable descriptor counts (mprotect could make it writable),
+ * unless the file was already write-sealed when it was made: unmap it
+ * first, or map through a read-only descriptor.
  */
 int mfd_add_seals(struct mfd *m, unsigned int seals);
 

@@ -77,5 +77,6 @@ Suite *map_suite(void);
 Suite *io_suite(void);
 Suite *share_suite(void);
 Suite *faults_suite(void);
+Suite *model_suite(void);
 
 #endif

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A long random sequence of operations on one memfd, each checked against
+ * a small model of the kernel's seal rules: what must fail, with which
+ * errno, and what the file holds afterwards. On a divergence the test
+ * prints the seed and the step; LIBMEMFD_MODEL_SEED=<seed> replays it,
+ * LIBMEMFD_MODEL_TRACE=1 prints every step, and LIBMEMFD_MODEL_STEPS=<n>
+ * sets the length (default 10000).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test-common.h"
+
+#define MAX_PAGES 12
+#define MAX_MAPS 6
+
+struct mapping {
+	char *addr;
+	uint64_t offset, length;
+	int writable;
+	/* Could be made writable with mprotect: a shared mapping through a
+	 * writable descriptor, read-only or not, made before any write seal
+	 * (the kernel then clears VM_MAYWRITE). Any such one makes
+	 * F_SEAL_WRITE -EBUSY. */
+	int may_write;
+};
+
+struct model {
+	uint64_t page, limit;     /* limit: the largest size the test uses */
+	uint64_t file_size;       /* the file's size */
+	uint64_t recorded;        /* what mfd_size must say */
+	unsigned int seals;
+	unsigned char *bytes;     /* the file's contents, zero past the end */
+	struct mapping maps[MAX_MAPS];
+	size_t nmaps;
+	/* What this kernel knows (or is made to know by
+	 * LIBMEMFD_TEST_OLD_KERNEL): otherwise those seals are EINVAL. */
+	int has_exec_seal, has_future_write;
+};
+
+struct run {
+	uint64_t rng;
+	unsigned int seed;
+	long step;
+	char op[96];              /* the step's operation, for the report */
+};
+
+static uint64_t next_random(struct run *r)
+{
+	/* xorshift64*: small, and the same sequence on every system. */
+	r->rng ^= r->rng >> 12;
+	r->rng ^= r->rng << 25;
+	r->rng ^= r->rng >> 27;
+	return r->rng * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t below(struct run *r, uint64_t n)
+{
+	return n ? next_random(r) % n : 0;
+}
+
+static void diverged(const struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void diverged(const struct run *r, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ck_abort_msg("seed %u, step %ld (%s): %s; replay with LIBMEMFD_MODEL_SEED=%u", r->seed,
+		     r->step, r->op, what, r->seed);
+}
+
+#define expect(r, got, want)                                                   \
+	do {                                                                   \
+		long got_ = (long)(got), want_ = (long)(want);                 \
+		if (got_ != want_)                                             \
+			diverged(r, "got %ld, the model says %ld", got_, want_); \
+	} while (0)
+
+static struct mfd *start(struct model *md)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new(&m, "model", 0), 0);
+	md->file_size = md->recorded = 0;
+	md->seals = (unsigned int)mfd_get_seals(m);
+	memset(md->bytes, 0, md->limit);
+	md->nmaps = 0;
+	return m;
+}
+
+static void unmap_all(struct model *md)
+{
+	for (size_t i = 0; i < md->nmaps; i++)
+		ck_assert_int_eq(mfd_unmap(md->maps[i].addr, md->maps[i].length), 0);
+	md->nmaps = 0;
+}
+
+static size_t maps_that_may_write(const struct model *md)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < md->nmaps; i++)
+		n += md->maps[i].may_write;
+	return n;
+}
+
+static uint64_t round_up(uint64_t n, uint64_t page)
+{
+	return (n + page - 1) / page * page;
+}
+
+static void set_size(struct mfd *m, struct model *md, struct run *r)
+{
+	uint64_t size = below(r, md->limit + 1);
+	int want = 0;
+
+	snprintf(r->op, sizeof(r->op), "mfd_set_size(%llu)", (unsigned long long)size);
+	if ((size < md->file_size && (md->seals & F_SEAL_SHRINK)) ||
+	    (size > md->file_size && (md->seals & F_SEAL_GROW)))
+		want = -EPERM;
+	expect(r, mfd_set_size(m, size), want);
+	if (want == 0) {
+		if (size < md->file_size)
+			memset(md->bytes + size, 0, md->file_size - size);
+		md->file_size = md->recorded = size;
+	}
+}
+
+static void add_seals(struct mfd *m, struct model *md, struct run *r)
+{
+	unsigned int seals = (unsigned int)below(r, 0x40) & (unsigned int)next_random(r);
+	int want = 0;
+
+	snprintf(r->op, sizeof(r->op), "mfd_add_seals(%#x) on %#x", seals, md->seals);
+	if (((seals & F_SEAL_EXEC) && !md->has_exec_seal) ||
+	    ((seals & F_SEAL_FUTURE_WRITE) && !md->has_future_write))
+		want = -EINVAL;
+	else if (md->seals & F_SEAL_SEAL)
+		want = -EPERM;
+	else if ((seals & F_SEAL_WRITE) && !(md->seals & F_SEAL_WRITE) && maps_that_may_write(md))
+		want = -EBUSY;
+	expect(r, mfd_add_seals(m, seals), want);
+	/* The memfd is not executable, so F_SEAL_EXEC implies nothing more. */
+	if (want == 0)
+		md->seals |= seals;
+}
+
+static void pwrite_bytes(struct mfd *m, struct model *md, struct run *r)
+{
+	uint64_t offset = below(r, md->limit);
+	uint64_t length = 1 + below(r, md->limit - offset < 2 * md->page ? md->limit - offset
+									 : 2 * md->page);
+	unsigned char *data = malloc(length);
+	ssize_t got;
+
+	ck_assert_ptr_nonnull(data);
+	for (uint64_t i = 0; i < length; i++)
+		data[i] = (unsigned char)next_random(r);
+	snprintf(r->op, sizeof(r->op), "mfd_pwrite(%llu bytes at %llu) on size %llu, seals %#x",
+		 (unsigned long long)length, (unsigned long long)offset,
+		 (unsigned long long)md->file_size, md->seals);
+	got = mfd_pwrite(m, data, length, offset);
+	if (md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) {
+		expect(r, got, -EPERM);
+	} else if ((md->seals & F_SEAL_GROW) && offset + length > md->file_size) {
+		/* The kernel writes page by page and stops at the first one
+		 * that would grow the file: a short write, or none. */
+		if (got != -EPERM && (got <= 0 || offset + (uint64_t)got > md->file_size))
+			diverged(r, "got %zd, the model says -EPERM or a short write within the size",
+				 got);
+	} else {
+		expect(r, got, (ssize_t)length);
+	}
+	if (got > 0) {
+		memcpy(md->bytes + offset, data, (size_t)got);
+		if (offset + (uint64_t)got > md->file_size)
+			md->file_size = offset + (uint64_t)got;
+	}
+	free(data);
+}
+
+static void map_pages(struct mfd *m, struct model *md, struct run *r)
+{
+	uint64_t offset = below(r, MAX_PAGES) * md->page;
+	uint64_t length = (1 + below(r, 3)) * md->page;
+	int prot = below(r, 2) ? PROT_READ | PROT_WRITE : PROT_READ;
+	uint64_t end_ok = round_up(md->recorded > md->file_size ? md->recorded : md->file_size,
+				   md->page);
+	void *addr = NULL;
+	int want = 0;
+
+	snprintf(r->op, sizeof(r->op), "mfd_map(%llu, %llu, %s) on size %llu/%llu, seals %#x",
+		 (unsigned long long)offset, (unsigned long long)length,
+		 prot & PROT_WRITE ? "rw" : "r", (unsigned long long)md->recorded,
+		 (unsigned long long)md->file_size, md->seals);
+	if (md->nmaps == MAX_MAPS)
+		return;
+	if (offset + length > end_ok)
+		want = -ENXIO;
+	else if ((prot & PROT_WRITE) && (md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		want = -EPERM;
+	expect(r, mfd_map(m, offset, (size_t)length, prot, 0, &addr), want);
+	if (want == 0)
+		md->maps[md->nmaps++] = (struct mapping){
+			addr, offset, length, !!(prot & PROT_WRITE),
+			!(md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		};
+}
+
+static void unmap_one(struct model *md, struct run *r)
+{
+	size_t i = (size_t)below(r, md->nmaps);
+
+	snprintf(r->op, sizeof(r->op), "mfd_unmap of mapping %zu", i);
+	if (md->nmaps == 0)
+		return;
+	expect(r, mfd_unmap(md->maps[i].addr, md->maps[i].length), 0);
+	md->maps[i] = md->maps[--md->nmaps];
+}
+
+/* Writes through a mapping made writable before any write seal still land
+ * (F_SEAL_FUTURE_WRITE stops only new ones). Only bytes within the file
+ * are touched: beyond its last page lies SIGBUS. */
+static void store_through_mapping(struct model *md, struct run *r)
+{
+	struct mapping *w = NULL;
+	uint64_t from, to, at;
+
+	for (size_t i = 0; i < md->nmaps && !w; i++)
+		if (md->maps[i].writable)
+			w = &md->maps[i];
+	snprintf(r->op, sizeof(r->op), "a store through a writable mapping");
+	if (!w || w->offset >= md->file_size)
+		return;
+	from = w->offset;
+	to = w->offset + w->length < md->file_size ? w->offset + w->length : md->file_size;
+	at = from + below(r, to - from);
+	md->bytes[at] = (unsigned char)next_random(r);
+	w->addr[at - w->offset] = (char)md->bytes[at];
+}
+
+static void allocate(struct mfd *m, struct model *md, struct run *r)
+{
+	uint64_t offset = below(r, md->limit);
+	uint64_t length = 1 + below(r, md->limit - offset);
+	int want = 0;
+
+	snprintf(r->op, sizeof(r->op), "mfd_allocate(%llu, %llu) on size %llu, seals %#x",
+		 (unsigned long long)offset, (unsigned long long)length,
+		 (unsigned long long)md->file_size, md->seals);
+	if ((md->seals & F_SEAL_GROW) && offset + length > md->file_size)
+		want = -EPERM;
+	expect(r, mfd_allocate(m, offset, length), want);
+	if (want == 0) {
+		if (offset + length > md->file_size)
+			md->file_size = offset + length;
+		if (offset + length > md->recorded)
+			md->recorded = offset + length;
+	}
+}
+
+static void punch_hole(struct mfd *m, struct model *md, struct run *r)
+{
+	uint64_t offset = below(r, md->limit);
+	uint64_t length = 1 + below(r, md->limit - offset);
+	int want = 0;
+
+	snprintf(r->op, sizeof(r->op), "mfd_punch_hole(%llu, %llu), seals %#x",
+		 (unsigned long long)offset, (unsigned long long)length, md->seals);
+	if (md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+		want = -EPERM;
+	expect(r, mfd_punch_hole(m, offset, length), want);
+	if (want == 0 && offset < md->file_size) {
+		uint64_t end = offset + length < md->file_size ? offset + length : md->file_size;
+
+		memset(md->bytes + offset, 0, end - offset);
+	}
+}
+
+/* The file, the handle and every mapping agree with the model. */
+static void compare(struct mfd *m, const struct model *md, struct run *r, unsigned char *buf)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(mfd_fd(m), &st), 0);
+	expect(r, st.st_size, md->file_size);
+	expect(r, mfd_size(m), md->recorded);
+	expect(r, mfd_get_seals(m), md->seals);
+	expect(r, mfd_pread(m, buf, md->limit, 0), md->file_size);
+	if (memcmp(buf, md->bytes, md->file_size) != 0)
+		diverged(r, "the file's bytes differ from the model's");
+	for (size_t i = 0; i < md->nmaps; i++) {
+		const struct mapping *p = &md->maps[i];
+
+		if (p->offset < md->file_size &&
+		    memcmp(p->addr, md->bytes + p->offset,
+			   (p->offset + p->length < md->file_size ? p->offset + p->length
+								   : md->file_size) - p->offset))
+			diverged(r, "mapping %zu shows other bytes than the file", i);
+	}
+}
+
+static unsigned int seed_from_environment(void)
+{
+	const char *s = getenv("LIBMEMFD_MODEL_SEED");
+
+	if (s && *s)
+		return (unsigned int)strtoul(s, NULL, 0);
+	return (unsigned int)time(NULL) ^ (unsigned int)getpid();
+}
+
+START_TEST(test_random_operations_follow_the_seal_rules)
+{
+	const char *steps_env = getenv("LIBMEMFD_MODEL_STEPS");
+	long steps = steps_env && *steps_env ? strtol(steps_env, NULL, 10) : 10000;
+	const char *trace = getenv("LIBMEMFD_MODEL_TRACE");
+	struct model md = { .page = page_size() };
+	struct run r = { .seed = seed_from_environment() };
+	unsigned char *buf;
+	struct mfd *m;
+
+	md.limit = MAX_PAGES * md.page;
+	md.bytes = malloc(md.limit);
+	buf = malloc(md.limit);
+	ck_assert_ptr_nonnull(md.bytes);
+	ck_assert_ptr_nonnull(buf);
+	md.has_exec_seal = kernel_has_noexec_seal();
+	md.has_future_write = kernel_has_future_write_seal();
+	r.rng = 0x9e3779b97f4a7c15ull * (r.seed + 1ull);
+	fprintf(stderr, "model: seed %u, %ld steps (LIBMEMFD_MODEL_SEED replays it)\n", r.seed,
+		steps);
+
+	m = start(&md);
+	for (r.step = 1; r.step <= steps; r.step++) {
+		uint64_t dice = below(&r, 100);
+
+		if (dice < 2) { /* a fresh memfd, so that seals do not pile up for good */
+			unmap_all(&md);
+			mfd_free(m);
+			m = start(&md);
+			snprintf(r.op, sizeof(r.op), "a fresh memfd");
+		} else if (dice < 16) {
+			set_size(m, &md, &r);
+		} else if (dice < 24) {
+			add_seals(m, &md, &r);
+		} else if (dice < 44) {
+			pwrite_bytes(m, &md, &r);
+		} else if (dice < 58) {
+			map_pages(m, &md, &r);
+		} else if (dice < 68) {
+			unmap_one(&md, &r);
+		} else if (dice < 78) {
+			store_through_mapping(&md, &r);
+		} else if (dice < 89) {
+			allocate(m, &md, &r);
+		} else {
+			punch_hole(m, &md, &r);
+		}
+		if (trace)
+			fprintf(stderr, "%ld: %s\n", r.step, r.op);
+		compare(m, &md, &r, buf);
+	}
+	unmap_all(&md);
+	mfd_free(m);
+	free(buf);
+	free(md.bytes);
+}
+END_TEST
+
+Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tcase_with_leak_check("seal_rules");
+
+	/* Valgrind makes each step slower by far. */
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_random_operations_follow_the_seal_rules);
+	suite_add_tcase(s, tc);
+	return s;
+}
