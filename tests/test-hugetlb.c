@@ -31,6 +31,19 @@ static uint64_t free_huge_page_size(void)
 	return free_pages >= 2 ? kib * 1024 : 0;
 }
 
+static unsigned long long huge_pages_total(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[256];
+	unsigned long long total = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "HugePages_Total: %llu", &total);
+	fclose(f);
+	return total;
+}
+
 static struct mfd *new_huge_mfd(const char *name, unsigned int flags)
 {
 	struct mfd *m = NULL;
@@ -145,6 +158,23 @@ START_TEST(test_hugetlb_adopted)
 }
 END_TEST
 
+/* More huge pages than the pool has: mfd_allocate says -ENOSPC now, where
+ * a mapping would raise SIGBUS at the first touch of a missing page. */
+START_TEST(test_hugetlb_allocate)
+{
+	struct mfd *m = new_huge_mfd("reserve", 0);
+	uint64_t too_many = (huge_pages_total() + 1) * huge_page_size;
+
+	ck_assert_int_eq(mfd_allocate(m, 0, too_many), -ENOSPC);
+	ck_assert_uint_eq(mfd_size(m), huge_page_size);
+	ck_assert_int_eq(mfd_allocate(m, 0, huge_page_size), 0);
+	ck_assert_uint_eq(mfd_size(m), huge_page_size);
+	ck_assert_int_eq(mfd_punch_hole(m, 0, huge_page_size), 0);
+	ck_assert_uint_eq(mfd_size(m), huge_page_size);
+	mfd_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	SRunner *sr;
@@ -166,6 +196,7 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_seals);
 	tcase_add_test(tc, test_hugetlb_maps_whole_huge_pages);
 	tcase_add_test(tc, test_hugetlb_adopted);
+	tcase_add_test(tc, test_hugetlb_allocate);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);
