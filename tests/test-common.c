@@ -139,7 +139,7 @@ int open_tmpfs_file(void)
 		/* Mount one, in a mount namespace of this test process alone. */
 		ck_assert_msg(unshare(CLONE_NEWNS) == 0,
 			      "no writable tmpfs here, and no mount namespace: %s", strerror(errno));
-		ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+		ck_assert_int_eq(mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL), 0);
 		ck_assert_ptr_nonnull(mkdtemp(dir));
 		ck_assert_int_eq(mount("tmpfs", dir, "tmpfs", 0, NULL), 0);
 		found = dir;

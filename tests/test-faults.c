@@ -299,6 +299,15 @@ static void set_up(struct env *e)
 	close(e->next_fd);
 }
 
+static void tear_down(struct env *e)
+{
+	mfd_unmap(e->mapping, page_size()); /* fails where munmap is denied */
+	mfd_free(e->m);
+	close(e->probe);
+	close(e->sv[0]);
+	close(e->sv[1]);
+}
+
 /* The file as the probe descriptor sees it is as set_up left it. */
 static int unchanged(const struct env *e)
 {
@@ -330,6 +339,7 @@ static int fail_one_call(void *arg)
 	CHILD_CHECK(unchanged(&e));
 	CHILD_CHECK(resources_now().fds == before.fds);
 	CHILD_CHECK(resources_now().maps == before.maps);
+	tear_down(&e);
 	return 0;
 }
 

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Run one test program under valgrind memcheck (make check-valgrind): any
+# memory error, any definite or indirect leak in any of its processes, or
+# a descriptor the test process opened and left open fails it.
+set -u
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+# Valgrind makes every test many times slower.
+CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
+export CK_TIMEOUT_MULTIPLIER
+
+${VALGRIND:-valgrind} --quiet --error-exitcode=1 \
+	--leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--track-fds=yes --log-file="$logs/%p" "$@" &
+pid=$!
+wait "$pid"
+status=$?
+cat "$logs"/* 2>/dev/null
+
+# Descriptors open at exit, but those inherited from make, in the test
+# process itself (its forked children exit with the runner's open).
+leaked=$(awk '/Open file descriptor/ { fd = $0; next }
+	fd && /<inherited from parent>/ { fd = ""; next }
+	fd && /^==[0-9]+==  +(at|by) / { print fd; fd = "" }' "$logs/$pid" 2>/dev/null)
+if [ -n "$leaked" ]; then
+	echo "FAIL: descriptors left open at exit:"
+	echo "$leaked"
+	[ "$status" -eq 0 ] && status=1
+fi
+if grep -q 'ERROR SUMMARY: [1-9]' "$logs"/* 2>/dev/null; then
+	echo "FAIL: valgrind found errors (above)"
+	[ "$status" -eq 0 ] && status=1
+fi
+exit "$status"
