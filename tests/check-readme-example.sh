@@ -1,6 +1,8 @@
 #!/bin/sh
-# The C example in the README compiles against the public header, so the
-# README cannot drift from the API.
+# The C examples in the README compile against the public header, so the
+# README cannot drift from the API: the first is compiled here, the
+# sharing example must be examples/memfd-share.c word for word (make check
+# builds and runs that).
 set -eu
 : "${top_srcdir:?}"
 tmp=$(mktemp -d)
@@ -18,3 +20,16 @@ fi
 ${CC:-cc} ${CFLAGS:-} -std=c99 -Wall -Wextra -Werror -I"$top_srcdir/include" \
 	-c "$tmp/example.c" -o "$tmp/example.o"
 echo "ok: the README's example compiles"
+
+# The indented block from the sharing example's first #include to the end
+# of its main(), against the file without its license line.
+awk '/^    #include <errno.h>$/ { on = 1 }
+     on { sub(/^    /, ""); print }
+     on && /^}$/ && main { exit }
+     on && /^int main/ { main = 1 }' "$top_srcdir/README" >"$tmp/share.c"
+sed -n '/^#include <errno.h>$/,$p' "$top_srcdir/examples/memfd-share.c" | expand -t8 >"$tmp/share-file.c"
+if ! diff -u "$tmp/share-file.c" "$tmp/share.c"; then
+	echo "FAIL: the README's sharing example differs from examples/memfd-share.c"
+	exit 1
+fi
+echo "ok: the README's sharing example is examples/memfd-share.c"

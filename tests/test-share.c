@@ -117,7 +117,7 @@ START_TEST(test_new_sealed)
 	ck_assert_int_eq(mfd_set_size(m, 0), -EPERM);
 	ck_assert_int_eq(mfd_set_size(m, 8192), -EPERM);
 	ck_assert_int_eq(mfd_map(m, 0, page_size(), PROT_READ | PROT_WRITE, 0, &p), -EPERM);
-	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_FUTURE_WRITE), -EPERM);
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SHRINK), -EPERM);
 	ck_assert_int_eq(mfd_map(m, 0, page_size(), PROT_READ, 0, &p), 0);
 	ck_assert_mem_eq(p, blob, sizeof(blob));
 	ck_assert_int_eq(mfd_unmap(p, page_size()), 0);
