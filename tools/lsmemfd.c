@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lsmemfd: list the memfds that processes hold, with their names, sizes
+ * and seals; or, with --summary, how much each process holds. The table
+ * and JSON output follow util-linux's lsblk and lsfd, through libsmartcols.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libsmartcols.h>
+
+#include "lsmemfd.h"
+
+enum column_id {
+	COL_PID,
+	COL_COMMAND,
+	COL_FD,
+	COL_NAME,
+	COL_SIZE,
+	COL_SEALS,
+	COL_EXEC,
+	COL_HUGETLB,
+	COL_INODE,
+	COL_ALLOC,
+	COL_MEMFDS,
+	NCOLUMNS
+};
+
+/* How a column's value is shown, and what JSON type it has. */
+enum kind {
+	KIND_NUMBER,
+	KIND_SIZE, /* human units, or with --bytes a number */
+	KIND_BOOL,
+	KIND_TEXT,
+};
+
+/* Which table a column belongs to. */
+#define LISTING (1U << 0)
+#define SUMMARY (1U << 1)
+
+static const struct column_info {
+	const char *name;
+	double whint; /* below 1: a share of the terminal's width */
+	int flags;
+	enum kind kind;
+	unsigned int tables;
+	const char *help;
+} columns[NCOLUMNS] = {
+	[COL_PID] = { "PID", 5, SCOLS_FL_RIGHT, KIND_NUMBER, LISTING | SUMMARY,
+		      "process ID" },
+	[COL_COMMAND] = { "COMMAND", 0.1, SCOLS_FL_TRUNC, KIND_TEXT, LISTING | SUMMARY,
+			  "command name of the process" },
+	[COL_FD] = { "FD", 3, SCOLS_FL_RIGHT, KIND_NUMBER, LISTING,
+		     "file descriptor" },
+	[COL_NAME] = { "NAME", 0.3, SCOLS_FL_TRUNC, KIND_TEXT, LISTING,
+		       "name given at creation" },
+	[COL_SIZE] = { "SIZE", 5, SCOLS_FL_RIGHT, KIND_SIZE, LISTING | SUMMARY,
+		       "size of the file" },
+	[COL_SEALS] = { "SEALS", 0.1, 0, KIND_TEXT, LISTING,
+			"seals: seal,shrink,grow,write,future_write,exec" },
+	[COL_EXEC] = { "EXEC", 1, SCOLS_FL_RIGHT, KIND_BOOL, LISTING,
+		       "executable (has an execute permission bit)" },
+	[COL_HUGETLB] = { "HUGETLB", 1, SCOLS_FL_RIGHT, KIND_BOOL, LISTING,
+			  "backed by huge pages" },
+	[COL_INODE] = { "INODE", 5, SCOLS_FL_RIGHT, KIND_NUMBER, LISTING,
+			"inode number: the same memfd, wherever it is held" },
+	[COL_ALLOC] = { "ALLOC", 5, SCOLS_FL_RIGHT, KIND_SIZE, LISTING | SUMMARY,
+			"memory allocated to it, in RAM or swap" },
+	[COL_MEMFDS] = { "MEMFDS", 3, SCOLS_FL_RIGHT, KIND_NUMBER, SUMMARY,
+			 "number of memfds (--summary)" },
+};
+
+static const enum column_id default_listing[] = {
+	COL_PID, COL_COMMAND, COL_FD, COL_NAME, COL_SIZE, COL_SEALS, COL_EXEC, COL_HUGETLB,
+};
+static const enum column_id default_summary[] = {
+	COL_PID, COL_COMMAND, COL_MEMFDS, COL_SIZE, COL_ALLOC,
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	unsigned int bit;
+	const char *name;
+} seal_names[] = {
+	{ F_SEAL_SEAL, "seal" },   { F_SEAL_SHRINK, "shrink" },
+	{ F_SEAL_GROW, "grow" },   { F_SEAL_WRITE, "write" },
+	{ F_SEAL_FUTURE_WRITE, "future_write" },
+	{ F_SEAL_EXEC, "exec" },
+};
+
+/* Every name, and room for bits a newer kernel may add. */
+#define SEALS_TEXT_MAX sizeof("seal,shrink,grow,write,future_write,exec,0xffffffff")
+
+/* One line of either table: what it shows and what --sort compares. */
+struct row {
+	uint64_t number[NCOLUMNS]; /* numbers, sizes and booleans */
+	const char *text[NCOLUMNS];
+	unsigned int blank; /* bits of the columns left empty */
+	char seals[SEALS_TEXT_MAX];
+};
+
+struct options {
+	enum column_id shown[NCOLUMNS];
+	size_t nshown;
+	pid_t *pids;
+	size_t npids;
+	int sort; /* a column, or -1 */
+	bool bytes, json, raw, noheadings, summary;
+};
+
+/* The table being built and which column each of its columns shows. */
+struct output {
+	struct libscols_table *table;
+	enum column_id ids[NCOLUMNS + 1]; /* + a hidden one to sort by */
+	size_t count;
+	struct libscols_column *sort;
+};
+
+static void print_column_list(const char *title, const enum column_id *ids, size_t n)
+{
+	fputs(title, stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? "," : "", columns[ids[i]].name);
+	putchar('\n');
+}
+
+static void __attribute__((noreturn)) usage(void)
+{
+	printf("\nUsage:\n"
+	       " %s [options]\n"
+	       "\nList the memfds that processes hold: their names, sizes and seals.\n"
+	       "\nOptions:\n"
+	       " -b, --bytes            print sizes in bytes rather than in human units\n"
+	       " -J, --json             use JSON output format\n"
+	       " -n, --noheadings       don't print headings\n"
+	       " -o, --output <list>    output columns (+<list> adds to the defaults)\n"
+	       " -p, --pid <pid,...>    only these processes (repeatable)\n"
+	       " -r, --raw              use raw output format\n"
+	       " -s, --summary          totals per process and overall\n"
+	       "     --sort <column>    sort output by <column>\n"
+	       "\n"
+	       " -h, --help             display this help\n"
+	       " -V, --version          display version\n"
+	       "\nAvailable output columns:\n",
+	       program_invocation_short_name);
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		printf(" %7s  %s\n", columns[i].name, columns[i].help);
+	print_column_list("\nDefault columns: ", default_listing, ARRAY_SIZE(default_listing));
+	print_column_list("With --summary, only: ", default_summary, ARRAY_SIZE(default_summary));
+	printf("\nFor more details see lsmemfd(1).\n");
+	exit(EXIT_SUCCESS);
+}
+
+static void __attribute__((noreturn)) try_help(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+		program_invocation_short_name);
+	exit(EXIT_FAILURE);
+}
+
+static int column_by_name(const char *name, size_t len)
+{
+	for (int i = 0; i < NCOLUMNS; i++) {
+		if (strlen(columns[i].name) == len &&
+		    strncasecmp(columns[i].name, name, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static int required_column(const char *name, size_t len, const struct options *o)
+{
+	int id = column_by_name(name, len);
+
+	if (id < 0) {
+		warnx("unknown column: %.*s", (int)len, name);
+		try_help();
+	}
+	if (!(columns[id].tables & (o->summary ? SUMMARY : LISTING))) {
+		warnx("column %s is only available %s --summary", columns[id].name,
+		      o->summary ? "without" : "with");
+		try_help();
+	}
+	return id;
+}
+
+static void show_column(struct options *o, enum column_id id)
+{
+	for (size_t i = 0; i < o->nshown; i++) {
+		if (o->shown[i] == id)
+			return;
+	}
+	o->shown[o->nshown++] = id;
+}
+
+/* The columns to show: -o's list, the defaults, or the defaults and +list. */
+static void choose_columns(struct options *o, const char *list)
+{
+	if (!list || *list == '+') {
+		const enum column_id *ids = o->summary ? default_summary : default_listing;
+		size_t n = o->summary ? ARRAY_SIZE(default_summary) : ARRAY_SIZE(default_listing);
+
+		for (size_t i = 0; i < n; i++)
+			show_column(o, ids[i]);
+		if (!list)
+			return;
+		list++;
+	}
+	for (;;) {
+		size_t len = strcspn(list, ",");
+
+		show_column(o, (enum column_id)required_column(list, len, o));
+		if (!list[len])
+			break;
+		list += len + 1;
+	}
+}
+
+static bool has_pid(const struct options *o, pid_t pid)
+{
+	for (size_t i = 0; i < o->npids; i++) {
+		if (o->pids[i] == pid)
+			return true;
+	}
+	return false;
+}
+
+/* A PID list: "1,2", repeatable; duplicates are dropped. */
+static void add_pids(struct options *o, const char *list)
+{
+	char *copy = strdup(list), *token, *save = NULL, *end;
+	size_t tokens = 0;
+	pid_t *pids;
+	long pid;
+
+	if (!copy)
+		err(EXIT_FAILURE, NULL);
+	for (token = strtok_r(copy, ",", &save); token; token = strtok_r(NULL, ",", &save)) {
+		errno = 0;
+		pid = strtol(token, &end, 10);
+		if (errno || end == token || *end || pid <= 0 || pid > INT_MAX) {
+			warnx("invalid PID: '%s'", token);
+			try_help();
+		}
+		tokens++;
+		if (has_pid(o, (pid_t)pid))
+			continue;
+		pids = reallocarray(o->pids, o->npids + 1, sizeof(*pids));
+		if (!pids)
+			err(EXIT_FAILURE, NULL);
+		o->pids = pids;
+		o->pids[o->npids++] = (pid_t)pid;
+	}
+	if (tokens == 0) {
+		warnx("invalid PID list: '%s'", list);
+		try_help();
+	}
+	free(copy);
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_SORT = CHAR_MAX + 1 };
+	static const struct option long_options[] = {
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "noheadings", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "summary", no_argument, NULL, 's' },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sort = NULL, *output = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "bJno:p:rshV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'b': o->bytes = true; break;
+		case 'J': o->json = true; break;
+		case 'n': o->noheadings = true; break;
+		case 'o': output = optarg; break;
+		case 'p': add_pids(o, optarg); break;
+		case 'r': o->raw = true; break;
+		case 's': o->summary = true; break;
+		case OPT_SORT: sort = optarg; break;
+		case 'h': usage();
+		case 'V':
+			printf("%s from %s %s\n", program_invocation_short_name,
+			       PACKAGE_NAME, PACKAGE_VERSION);
+			exit(EXIT_SUCCESS);
+		default: try_help();
+		}
+	}
+	if (optind < argc) {
+		warnx("unexpected argument: %s", argv[optind]);
+		try_help();
+	}
+	if (o->json && o->raw) {
+		warnx("--json and --raw are mutually exclusive");
+		try_help();
+	}
+	choose_columns(o, output);
+	o->sort = sort ? required_column(sort, strlen(sort), o) : -1;
+}
+
+/* A size the way lsblk shows one: 0B, 512B, 1.5K, 4M, 931.5G. */
+static void human_size(uint64_t bytes, char *buf, size_t size)
+{
+	static const char units[] = "BKMGTPE";
+	unsigned int exp = 0, tenths = 0;
+	uint64_t whole = bytes;
+
+	while (exp + 1 < sizeof(units) - 1 && whole >= 1024) {
+		whole /= 1024;
+		exp++;
+	}
+	if (exp > 0) {
+		uint64_t rest = bytes & ((UINT64_C(1) << (10 * exp)) - 1);
+
+		/* rest * 10 stays below 2^64: rest < 2^60. */
+		tenths = (unsigned int)((rest * 10 + (UINT64_C(1) << (10 * exp - 1))) >> (10 * exp));
+		if (tenths == 10) {
+			tenths = 0;
+			if (++whole == 1024 && exp + 1 < sizeof(units) - 1) {
+				whole = 1;
+				exp++;
+			}
+		}
+	}
+	if (tenths)
+		snprintf(buf, size, "%" PRIu64 ".%u%c", whole, tenths, units[exp]);
+	else
+		snprintf(buf, size, "%" PRIu64 "%c", whole, units[exp]);
+}
+
+static void seals_text(unsigned int seals, char buf[SEALS_TEXT_MAX])
+{
+	const char *sep = "";
+	char *p = buf;
+
+	*p = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(seal_names); i++) {
+		if (seals & seal_names[i].bit) {
+			p += sprintf(p, "%s%s", sep, seal_names[i].name);
+			sep = ",";
+			seals &= ~seal_names[i].bit;
+		}
+	}
+	if (seals)
+		sprintf(p, "%s%#x", sep, seals);
+}
+
+/* The length of the valid UTF-8 sequence that s starts with, or 0. */
+static size_t utf8_length(const unsigned char *s)
+{
+	unsigned int code, min;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2, code = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, code = s[0] & 0x0f, min = 0x800;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4, code = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		/* Also stops at the terminating NUL. */
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		code = code << 6 | (s[i] & 0x3f);
+	}
+	if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * JSON text must be UTF-8, and names need not be: a byte outside valid
+ * UTF-8 becomes \xNN, and so does a backslash before an 'x' (to keep that
+ * unambiguous), as libsmartcols encodes table cells. Control characters
+ * are JSON's to escape. buf holds 4 * strlen(s) + 1 bytes.
+ */
+static const char *json_text(const char *s, char *buf)
+{
+	const unsigned char *in = (const unsigned char *)s;
+	char *out = buf;
+
+	while (*in) {
+		size_t len = utf8_length(in);
+
+		if (len == 0 || (in[0] == '\\' && in[1] == 'x')) {
+			out += sprintf(out, "\\x%02x", in[0]);
+			in++;
+		} else {
+			memcpy(out, in, len);
+			out += len;
+			in += len;
+		}
+	}
+	*out = '\0';
+	return buf;
+}
+
+static int compare_numbers(struct libscols_cell *a, struct libscols_cell *b, void *data)
+{
+	const uint64_t *x = scols_cell_get_userdata(a), *y = scols_cell_get_userdata(b);
+
+	return (*x > *y) - (*x < *y);
+}
+
+static int add_column(struct output *out, enum column_id id, int flags,
+		      const struct options *o)
+{
+	const struct column_info *info = &columns[id];
+	struct libscols_column *cl;
+	int json_type = SCOLS_JSON_STRING;
+
+	cl = scols_table_new_column(out->table, info->name, info->whint, info->flags | flags);
+	if (!cl)
+		return -ENOMEM;
+	if (info->kind == KIND_NUMBER || (info->kind == KIND_SIZE && o->bytes))
+		json_type = SCOLS_JSON_NUMBER;
+	else if (info->kind == KIND_BOOL)
+		json_type = SCOLS_JSON_BOOLEAN;
+	if (scols_column_set_json_type(cl, json_type) < 0 ||
+	    scols_column_set_cmpfunc(cl, info->kind == KIND_TEXT ? scols_cmpstr_cells :
+			    compare_numbers, NULL) < 0)
+		return -ENOMEM;
+	if ((int)id == o->sort)
+		out->sort = cl;
+	out->ids[out->count++] = id;
+	return 0;
+}
+
+static int new_table(struct output *out, const struct options *o)
+{
+	int r;
+
+	out->table = scols_new_table();
+	if (!out->table)
+		return -ENOMEM;
+	/* The JSON object's one key: {"memfds": [...]}. */
+	if (scols_table_set_name(out->table, o->summary ? "processes" : "memfds") < 0)
+		return -ENOMEM;
+	scols_table_enable_json(out->table, o->json);
+	scols_table_enable_raw(out->table, o->raw);
+	scols_table_enable_noheadings(out->table, o->noheadings);
+
+	for (size_t i = 0; i < o->nshown; i++) {
+		r = add_column(out, o->shown[i], 0, o);
+		if (r < 0)
+			return r;
+	}
+	/* Like lsblk: a sort column not shown is there, hidden. */
+	if (o->sort >= 0 && !out->sort)
+		return add_column(out, (enum column_id)o->sort, SCOLS_FL_HIDDEN, o);
+	return 0;
+}
+
+static int add_line(struct output *out, struct row *row, const struct options *o)
+{
+	char buf[4 * (LIBMEMFD_NAME_MAX + 1)];
+	struct libscols_line *line;
+
+	line = scols_table_new_line(out->table, NULL);
+	if (!line)
+		return -ENOMEM;
+	for (size_t i = 0; i < out->count; i++) {
+		enum column_id id = out->ids[i];
+		struct libscols_cell *cell = scols_line_get_cell(line, i);
+		uint64_t number = row->number[id];
+		const char *data = buf;
+
+		scols_cell_set_userdata(cell, &row->number[id]);
+		if (row->blank & (1U << id))
+			continue;
+		switch (columns[id].kind) {
+		case KIND_SIZE:
+			if (!o->bytes) {
+				human_size(number, buf, sizeof(buf));
+				break;
+			}
+			/* fall through */
+		case KIND_NUMBER:
+			snprintf(buf, sizeof(buf), "%" PRIu64, number);
+			break;
+		case KIND_BOOL:
+			data = number ? "1" : "0";
+			break;
+		case KIND_TEXT:
+			data = o->json ? json_text(row->text[id], buf) : row->text[id];
+			break;
+		}
+		if (scols_cell_set_data(cell, data) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void fill_listing_row(struct row *row, const struct memfd_entry *e)
+{
+	row->number[COL_PID] = (uint64_t)e->pid;
+	row->text[COL_COMMAND] = e->command;
+	row->number[COL_FD] = (uint64_t)e->fd;
+	row->text[COL_NAME] = e->name;
+	row->number[COL_SIZE] = e->size;
+	seals_text(e->seals, row->seals);
+	row->text[COL_SEALS] = row->seals;
+	row->number[COL_EXEC] = e->exec;
+	row->number[COL_HUGETLB] = e->hugetlb;
+	row->number[COL_INODE] = e->inode;
+	row->number[COL_ALLOC] = e->alloc;
+}
+
+static int compare_identity(const void *a, const void *b)
+{
+	const struct memfd_entry *x = *(const struct memfd_entry *const *)a;
+	const struct memfd_entry *y = *(const struct memfd_entry *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return (x->inode > y->inode) - (x->inode < y->inode);
+}
+
+/* Count and add up distinct memfds: one held through several descriptors,
+ * or by several processes, counts once. Reorders list. */
+static void tally(const struct memfd_entry **list, size_t n, struct row *row)
+{
+	qsort(list, n, sizeof(*list), compare_identity);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && compare_identity(&list[i - 1], &list[i]) == 0)
+			continue;
+		row->number[COL_MEMFDS]++;
+		row->number[COL_SIZE] += list[i]->size;
+		row->number[COL_ALLOC] += list[i]->alloc;
+	}
+}
+
+/* One row per process that holds memfds, then the total. */
+static size_t fill_summary_rows(struct row *rows, const struct scan *s,
+				const struct memfd_entry **list)
+{
+	size_t nrows = 0, first = 0;
+
+	for (size_t i = 0; i <= s->count; i++) {
+		if (i < s->count && s->entries[i].pid == s->entries[first].pid)
+			continue;
+		if (i > first) {
+			struct row *row = &rows[nrows++];
+
+			for (size_t j = first; j < i; j++)
+				list[j - first] = &s->entries[j];
+			row->number[COL_PID] = (uint64_t)s->entries[first].pid;
+			row->text[COL_COMMAND] = s->entries[first].command;
+			tally(list, i - first, row);
+		}
+		first = i;
+	}
+
+	for (size_t i = 0; i < s->count; i++)
+		list[i] = &s->entries[i];
+	rows[nrows].blank = 1U << COL_PID;
+	rows[nrows].text[COL_COMMAND] = "total";
+	tally(list, s->count, &rows[nrows]);
+	return nrows + 1;
+}
+
+static int print_scan(const struct scan *s, const struct options *o)
+{
+	struct output out = { 0 };
+	const struct memfd_entry **list = NULL;
+	struct row *rows;
+	size_t nrows, sorted;
+	int r;
+
+	/* A summary has at most a row per memfd, and the total. */
+	rows = calloc(s->count + 1, sizeof(*rows));
+	if (o->summary)
+		list = calloc(s->count + 1, sizeof(*list));
+	if (!rows || (o->summary && !list)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (o->summary) {
+		nrows = fill_summary_rows(rows, s, list);
+		sorted = nrows - 1; /* the total stays last */
+	} else {
+		for (size_t i = 0; i < s->count; i++)
+			fill_listing_row(&rows[i], &s->entries[i]);
+		nrows = sorted = s->count;
+	}
+
+	r = new_table(&out, o);
+	for (size_t i = 0; r == 0 && i < sorted; i++)
+		r = add_line(&out, &rows[i], o);
+	if (r == 0 && out.sort)
+		r = scols_sort_table(out.table, out.sort);
+	for (size_t i = sorted; r == 0 && i < nrows; i++)
+		r = add_line(&out, &rows[i], o);
+	if (r == 0)
+		r = scols_print_table(out.table);
+out:
+	if (r < 0)
+		warnx("%s", strerror(-r));
+	scols_unref_table(out.table);
+	free(list);
+	free(rows);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct scan s = { 0 };
+	bool requested_denied = false;
+	int r, status = EXIT_SUCCESS;
+
+	setlocale(LC_ALL, "");
+	parse_options(argc, argv, &o);
+
+	/* A process named with -p must exist; one that exits later, while
+	 * being scanned, is skipped like any other. */
+	for (size_t i = 0; i < o.npids; i++) {
+		r = process_exists(o.pids[i]);
+		if (r < 0)
+			errx(EXIT_FAILURE, "/proc/%d: %s", (int)o.pids[i], strerror(-r));
+		if (r == 0)
+			errx(EXIT_FAILURE, "%d: no such process", (int)o.pids[i]);
+	}
+	if (o.npids) {
+		for (size_t i = 0; i < o.npids; i++) {
+			r = scan_process(&s, o.pids[i]);
+			if (r < 0)
+				return EXIT_FAILURE;
+			requested_denied |= r == SCAN_DENIED;
+		}
+	} else if (scan_all_processes(&s) < 0) {
+		return EXIT_FAILURE;
+	}
+
+	if (print_scan(&s, &o) < 0)
+		status = EXIT_FAILURE;
+	if (s.denied)
+		warnx("could not inspect %u process%s (permission denied)", s.denied,
+		      s.denied == 1 ? "" : "es");
+	/* Asked for by PID and not shown: not a success. */
+	if (requested_denied)
+		status = EXIT_FAILURE;
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		warn("write error");
+		status = EXIT_FAILURE;
+	}
+	scan_release(&s);
+	free(o.pids);
+	return status;
+}
