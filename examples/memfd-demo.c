@@ -3,9 +3,11 @@
  * memfd-demo: libmemfd end to end. A parent creates a named memfd, sizes
  * it, writes into it, maps it and forks; the child answers through the
  * shared mapping; the parent reads the answer back, seals the memfd and
- * shows that the seals hold.
+ * shows that the seals hold. Given the path of lsmemfd, it then runs
+ * `lsmemfd --pid <its own PID>` to show the memfd as others see it.
  *
  *   cc memfd-demo.c $(pkg-config --cflags --libs libmemfd)
+ *   ./a.out [lsmemfd]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +25,30 @@ static int fail(const char *what, int err)
 {
 	fprintf(stderr, "memfd-demo: %s: %s\n", what, strerror(-err));
 	return EXIT_FAILURE;
+}
+
+/* Run lsmemfd on this process, which still holds the memfd: 0 when it
+ * succeeds, 1 when it fails (and has said why), or a negative errno. */
+static int show_with_lsmemfd(const char *lsmemfd)
+{
+	char pid[3 * sizeof(pid_t) + 1];
+	pid_t child;
+	int status;
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	printf("%s --pid %s:\n", lsmemfd, pid);
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		execlp(lsmemfd, lsmemfd, "--pid", pid, (char *)NULL);
+		fprintf(stderr, "memfd-demo: %s: %s\n", lsmemfd, strerror(errno));
+		_exit(EXIT_FAILURE);
+	}
+	if (waitpid(child, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == EXIT_SUCCESS ? 0 : 1;
 }
 
 static void print_seals(int seals)
@@ -45,7 +71,7 @@ static void print_seals(int seals)
 	printf("%s\n", *sep ? "" : "(none)");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static const char greeting[] = "hello from the parent";
 	struct mfd *m;
@@ -114,6 +140,13 @@ int main(void)
 	if (r != -EPERM)
 		return EXIT_FAILURE;
 
+	if (argc > 1) {
+		r = show_with_lsmemfd(argv[1]);
+		if (r < 0)
+			return fail("running lsmemfd", r);
+		if (r > 0)
+			return EXIT_FAILURE;
+	}
 	mfd_free(m);
 	printf("ok\n");
 	return EXIT_SUCCESS;
