@@ -1,0 +1,104 @@
+# lsmemfd's tests share this (sourced, not run): a temporary directory,
+# lsmemfd under a time limit, checks that count failures, and the holder
+# process (tests/lsmemfd-holder.c) with its PIDs and descriptors.
+: "${top_srcdir:?}" "${top_builddir:?}"
+# Table cells are encoded by locale: make the expected text fixed.
+LC_ALL=C
+export LC_ALL
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsmemfd-test.XXXXXX")
+jobs_to_kill=
+cleanup() {
+	# shellcheck disable=SC2086 # a list of PIDs
+	[ -z "$jobs_to_kill" ] || kill $jobs_to_kill 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+failures=0
+# echo, without the backslash escapes some shells' echo interprets.
+say() {
+	printf '%s\n' "$*"
+}
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+# expect WHAT GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then
+		echo "ok: $1"
+	else
+		fail "$1"
+		printf '  got:  %s\n  want: %s\n' "$2" "$3"
+	fi
+}
+finish() {
+	if [ "$failures" -ne 0 ]; then
+		echo "$failures check(s) failed"
+		exit 1
+	fi
+	exit 0
+}
+
+# A hang is a failure, not a stuck test suite.
+lsmemfd() {
+	timeout 120 "$top_builddir/tools/lsmemfd" "$@"
+}
+
+# Run lsmemfd; its stdout, stderr and status in $tmp/out, $tmp/err, $status.
+run() {
+	status=0
+	lsmemfd "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+}
+
+# start_holder [COMMAND...]: start the holder (or COMMAND, which runs it)
+# and read what it holds: $holder and $child (PIDs) and $fd_KEY for each
+# descriptor. Exits 77 (SKIP) as the holder does.
+holders=0
+start_holder() {
+	[ "$#" -gt 0 ] || set -- "$top_builddir/tests/lsmemfd-holder"
+	holders=$((holders + 1))
+	mkfifo "$tmp/holder$holders"
+	"$@" >"$tmp/holder$holders" &
+	holder_job=$!
+	jobs_to_kill="$jobs_to_kill $holder_job"
+	exec 3<"$tmp/holder$holders"
+	holder= child= ready=
+	fd_spaced= fd_dup= fd_odd= fd_utf8= fd_plain= fd_sparse= fd_allseals= fd_huge=
+	fd_shm= fd_fakememfd= fd_fakefifo= fd_pipe= fd_readable= fd_unreadable=
+	while read -r key a b <&3; do
+		case $key in
+		pid) holder=$a ;;
+		child) child=$a ;;
+		fd) eval "fd_$a=\$b" ;;
+		ready) ready=yes; break ;;
+		esac
+	done
+	if [ -z "$ready" ]; then
+		holder_status=0
+		wait "$holder_job" || holder_status=$?
+		[ "$holder_status" -eq 77 ] && exit 77
+		echo "FAIL: the holder did not start (status $holder_status)"
+		exit 1
+	fi
+	echo "holder $holder, its child $child"
+}
+
+# What lsmemfd should find in the holder: $memfd_fds (its memfd
+# descriptors, one a line) and $n_memfds; $distinct memfds (dup is spaced
+# again) of $size bytes in all, $alloc of them allocated, as stat sees them.
+expect_of_holder() {
+	memfd_fds= n_memfds=0 distinct=0 size=0 alloc=0
+	for key in spaced dup odd utf8 plain sparse allseals huge; do
+		eval "fd=\$fd_$key"
+		[ -n "$fd" ] || continue
+		memfd_fds="$memfd_fds$fd
+"
+		n_memfds=$((n_memfds + 1))
+		[ "$key" != dup ] || continue
+		distinct=$((distinct + 1))
+		size=$((size + $(stat -L -c %s "/proc/$holder/fd/$fd")))
+		alloc=$((alloc + $(stat -L -c %b "/proc/$holder/fd/$fd") * 512))
+	done
+}
