@@ -223,14 +223,22 @@ LIBMEMFD_EXPORT int mfd_recv(int sock, unsigned int required_seals, struct mfd *
 	return err;
 }
 
-LIBMEMFD_EXPORT int mfd_allocate(struct mfd *m, uint64_t offset, uint64_t length)
+/* fallocate(2)'s own checks, made before the call: errno as it gives them. */
+static int check_range(const struct mfd *m, uint64_t offset, uint64_t length)
 {
-	int err;
-
 	if (!m || length == 0 || offset > (uint64_t)INT64_MAX)
 		return -EINVAL;
 	if (length > (uint64_t)INT64_MAX - offset)
 		return -EFBIG;
+	return 0;
+}
+
+LIBMEMFD_EXPORT int mfd_allocate(struct mfd *m, uint64_t offset, uint64_t length)
+{
+	int err = check_range(m, offset, length);
+
+	if (err < 0)
+		return err;
 	/* posix_fallocate returns the error rather than setting errno. */
 	do
 		err = posix_fallocate(m->fd, (off_t)offset, (off_t)length);
@@ -244,12 +252,10 @@ LIBMEMFD_EXPORT int mfd_allocate(struct mfd *m, uint64_t offset, uint64_t length
 
 LIBMEMFD_EXPORT int mfd_punch_hole(struct mfd *m, uint64_t offset, uint64_t length)
 {
-	int err;
+	int err = check_range(m, offset, length);
 
-	if (!m || length == 0 || offset > (uint64_t)INT64_MAX)
-		return -EINVAL;
-	if (length > (uint64_t)INT64_MAX - offset)
-		return -EFBIG;
+	if (err < 0)
+		return err;
 	err = RETRY_EINTR(int, fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					 (off_t)offset, (off_t)length));
 	return err < 0 ? err : 0;
