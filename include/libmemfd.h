@@ -230,8 +230,24 @@ int mfd_add_seals(struct mfd *m, unsigned int seals);
 /* mappings */
 
 /*
+ * mfd_map flags.
+ *
+ * LIBMEMFD_MAP_POPULATE: prefault the mapping (MAP_POPULATE) so that later
+ * accesses take no page fault; on a memfd this allocates the pages, so the
+ * mapping takes longer to make and the memory is in use at once. It is
+ * best effort, as in the kernel: the mapping is made even where pages could
+ * not be allocated (memory, a cgroup limit or an adopted tmpfs file's size
+ * limit exhausted), and touching those later may still raise SIGBUS; use
+ * mfd_allocate to reserve them for certain. Huge pages are reserved by the
+ * mapping itself, with or without this flag (-ENOMEM when too few are
+ * free). A PROT_NONE mapping is not prefaulted.
+ */
+#define LIBMEMFD_MAP_POPULATE	0x0001U
+
+/*
  * Map [offset, offset + length) shared and store the address in *addr.
- * prot is PROT_NONE or PROT_READ, PROT_WRITE, PROT_EXEC; flags is 0.
+ * prot is PROT_NONE or PROT_READ, PROT_WRITE, PROT_EXEC; flags is 0 or
+ * LIBMEMFD_MAP_* bits.
  * -EINVAL: length 0, offset not page-aligned, an overflowing range, unknown
  * prot or flags bits, or on hugetlbfs an offset or length that is not a
  * whole number of huge pages (a huge page cannot be unmapped in part);

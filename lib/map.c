@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #define KNOWN_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
-#define KNOWN_MAP_FLAGS 0u
+#define KNOWN_MAP_FLAGS LIBMEMFD_MAP_POPULATE
 
 static uint64_t round_up(uint64_t n, uint64_t align)
 {
@@ -45,7 +45,7 @@ static int seals_of(const struct mfd *m)
  * bytes, since they can no longer change.
  */
 static void *map_write_sealed_read_only(const struct mfd *m, size_t length,
-					int prot, off_t offset)
+					int prot, int mmap_flags, off_t offset)
 {
 	char path[MFD_FD_PATH_MAX];
 	void *p = MAP_FAILED;
@@ -54,18 +54,19 @@ static void *map_write_sealed_read_only(const struct mfd *m, size_t length,
 	mfd_fd_path(path, m->fd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		p = mmap(NULL, length, prot, MAP_SHARED, fd, offset);
+		p = mmap(NULL, length, prot, MAP_SHARED | mmap_flags, fd, offset);
 		/* The mapping holds the file; the descriptor is not needed. */
 		close(fd);
 	}
 	if (p == MAP_FAILED)
-		p = mmap(NULL, length, prot, MAP_PRIVATE, m->fd, offset);
+		p = mmap(NULL, length, prot, MAP_PRIVATE | mmap_flags, m->fd, offset);
 	return p;
 }
 
 LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 			    int prot, unsigned int flags, void **addr)
 {
+	int mmap_flags = 0;
 	void *p;
 	int err;
 
@@ -83,8 +84,10 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 	err = check_end(m, offset + length);
 	if (err < 0)
 		return err;
+	if (flags & LIBMEMFD_MAP_POPULATE)
+		mmap_flags |= MAP_POPULATE;
 
-	p = mmap(NULL, length, prot, MAP_SHARED, m->fd, (off_t)offset);
+	p = mmap(NULL, length, prot, MAP_SHARED | mmap_flags, m->fd, (off_t)offset);
 	if (p == MAP_FAILED) {
 		int seals;
 
@@ -98,7 +101,7 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 			return -EPERM;
 		if ((prot & PROT_WRITE) || err != EPERM || !(seals & F_SEAL_WRITE))
 			return -err;
-		p = map_write_sealed_read_only(m, length, prot, (off_t)offset);
+		p = map_write_sealed_read_only(m, length, prot, mmap_flags, (off_t)offset);
 		if (p == MAP_FAILED)
 			return -errno;
 	}

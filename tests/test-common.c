@@ -80,6 +80,27 @@ size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+size_t pages_mapped(const void *addr, size_t length)
+{
+	const uint64_t present = 1ull << 63;
+	size_t page = page_size(), count = 0;
+	uintptr_t first = (uintptr_t)addr / page;
+	size_t n = (length + page - 1) / page;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t entry;
+
+		ck_assert_int_eq(pread(fd, &entry, sizeof(entry),
+				       (off_t)((first + i) * sizeof(entry))),
+				 (ssize_t)sizeof(entry));
+		count += (entry & present) != 0;
+	}
+	close(fd);
+	return count;
+}
+
 struct mfd *new_sized_mfd(const char *name, uint64_t size)
 {
 	struct mfd *m = NULL;

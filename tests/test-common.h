@@ -45,6 +45,10 @@ TCase *tcase_with_leak_check(const char *name);
 
 size_t page_size(void);
 
+/* How many of the base pages of [addr, addr + length) have a page table
+ * entry, from /proc/self/pagemap: a mapping's pages, faulted in or not. */
+size_t pages_mapped(const void *addr, size_t length);
+
 /* A memfd of the given size made by the library; fails the test otherwise. */
 struct mfd *new_sized_mfd(const char *name, uint64_t size);
 

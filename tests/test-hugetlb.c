@@ -175,6 +175,23 @@ START_TEST(test_hugetlb_allocate)
 }
 END_TEST
 
+START_TEST(test_hugetlb_populate)
+{
+	struct mfd *m = new_huge_mfd("populate", 0);
+	size_t length = (size_t)huge_page_size;
+	void *p = NULL;
+
+	ck_assert_int_eq(mfd_map(m, 0, length, PROT_READ | PROT_WRITE, 0, &p), 0);
+	ck_assert_uint_eq(pages_mapped(p, length), 0);
+	ck_assert_int_eq(mfd_unmap(p, length), 0);
+	ck_assert_int_eq(mfd_map(m, 0, length, PROT_READ | PROT_WRITE, LIBMEMFD_MAP_POPULATE, &p), 0);
+	ck_assert_uint_eq(pages_mapped(p, length), length / page_size());
+	((volatile uint8_t *)p)[length - 1] = 0x45;
+	ck_assert_int_eq(mfd_unmap(p, length), 0);
+	mfd_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	SRunner *sr;
@@ -197,6 +214,7 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_maps_whole_huge_pages);
 	tcase_add_test(tc, test_hugetlb_adopted);
 	tcase_add_test(tc, test_hugetlb_allocate);
+	tcase_add_test(tc, test_hugetlb_populate);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "syscall-filter.h"
@@ -67,8 +68,10 @@ START_TEST(test_map_invalid_arguments)
 	ck_assert_int_eq(mfd_map(m, 1, 4096, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, page / 2, 4096, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, page + 1, 1, PROT_READ, 0, &p), -EINVAL);
-	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 1, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE << 1, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0x80000000u, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE | 0x80000000u, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, ~0u, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ | 0x100, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, 0, 4096, -1, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(NULL, 0, 4096, PROT_READ, 0, &p), -EINVAL);
@@ -239,6 +242,100 @@ START_TEST(test_unmap_errors)
 }
 END_TEST
 
+/* How many pages of [addr, addr + length) are in the file's page cache. */
+static size_t pages_resident(void *addr, size_t length)
+{
+	size_t page = page_size(), n = (length + page - 1) / page, count = 0;
+	unsigned char vec[64];
+
+	ck_assert_uint_le(n, sizeof(vec));
+	ck_assert_int_eq(mincore(addr, length, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		count += vec[i] & 1;
+	return count;
+}
+
+static uint64_t bytes_allocated(const struct mfd *m)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(mfd_fd(m), &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+START_TEST(test_map_populate)
+{
+	const size_t pages = 16, page = page_size(), length = pages * page;
+	struct mfd *m = new_sized_mfd("populate", length);
+	volatile uint8_t *bytes;
+	void *p = NULL, *q = NULL;
+	uint8_t last = 0;
+
+	/* Without the flag, the pages come one fault at a time. */
+	ck_assert_int_eq(mfd_map(m, 0, length, PROT_READ | PROT_WRITE, 0, &p), 0);
+	ck_assert_uint_eq(pages_mapped(p, length), 0);
+	ck_assert_uint_eq(pages_resident(p, length), 0);
+	ck_assert_uint_eq(bytes_allocated(m), 0);
+	ck_assert_int_eq(mfd_unmap(p, length), 0);
+
+	/* With it, every page is allocated and mapped before mfd_map returns. */
+	ck_assert_int_eq(mfd_map(m, 0, length, PROT_READ | PROT_WRITE, LIBMEMFD_MAP_POPULATE, &p), 0);
+	ck_assert_uint_eq(pages_mapped(p, length), pages);
+	ck_assert_uint_eq(pages_resident(p, length), pages);
+	ck_assert_uint_eq(bytes_allocated(m), length);
+	ck_assert_uint_eq(mfd_size(m), length);
+	bytes = p;
+	for (size_t i = 0; i < length; i += page)
+		ck_assert_uint_eq(bytes[i] | bytes[i + page - 1], 0);
+
+	/* Writable and shared like any other mapping. */
+	memset(p, 0x5a, length);
+	ck_assert_int_eq(mfd_pread(m, &last, 1, length - 1), 1);
+	ck_assert_uint_eq(last, 0x5a);
+	ck_assert_int_eq(mfd_map(m, page, length - page, PROT_READ, LIBMEMFD_MAP_POPULATE, &q), 0);
+	ck_assert_uint_eq(pages_mapped(q, length - page), pages - 1);
+	ck_assert_uint_eq(((const volatile uint8_t *)q)[0], 0x5a);
+	ck_assert_int_eq(mfd_unmap(q, length - page), 0);
+	ck_assert_int_eq(mfd_unmap(p, length), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_populate_write_sealed)
+{
+	size_t page = page_size();
+	struct mfd *m = new_sized_mfd("sealed", 2 * page);
+	const volatile uint8_t *bytes;
+	void *p = NULL;
+
+	/* One page written, one a hole: both are there to read at once. */
+	ck_assert_int_eq(mfd_pwrite(m, "sealed", 6, 0), 6);
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_WRITE), 0);
+	ck_assert_int_eq(mfd_map(m, 0, 2 * page, PROT_READ, LIBMEMFD_MAP_POPULATE, &p), 0);
+	ck_assert_uint_eq(pages_mapped(p, 2 * page), 2);
+	bytes = p;
+	ck_assert_int_eq(memcmp(p, "sealed", 6), 0);
+	ck_assert_uint_eq(bytes[page], 0);
+	ck_assert_int_eq(mfd_unmap(p, 2 * page), 0);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_map_populate_prot_none)
+{
+	size_t length = 4 * page_size();
+	struct mfd *m = new_sized_mfd("none", length);
+	void *p = NULL;
+
+	/* Nothing can be faulted in through PROT_NONE: the kernel skips it. */
+	ck_assert_int_eq(mfd_map(m, 0, length, PROT_NONE, LIBMEMFD_MAP_POPULATE, &p), 0);
+	ck_assert_uint_eq(pages_mapped(p, length), 0);
+	ck_assert_uint_eq(bytes_allocated(m), 0);
+	ck_assert_int_eq(mfd_unmap(p, length), 0);
+	mfd_free(m);
+}
+END_TEST
+
 static int map_bounds_without_fstat(void *unused)
 {
 	/* Every call that could tell the file's size or state, but mmap. */
@@ -333,6 +430,11 @@ static int map_on_kernel_refusing_shared_read_only(void *unused)
 	CHILD_CHECK(mprotect(p, 4096, PROT_READ | PROT_WRITE) == -1);
 	CHILD_CHECK(resources_now().fds == before.fds);
 	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
+	/* The fallback prefaults too. */
+	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE, &p) == 0);
+	CHILD_CHECK(pages_mapped(p, 4096) == 1);
+	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
+	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
 	/* Otherwise the kernel's refusal stands. */
 	p = POISON_PTR;
 	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ | PROT_WRITE, 0, &p) == -EPERM);
@@ -364,6 +466,9 @@ static int map_write_sealed_without_proc(void *unused)
 	/* (resources_now() needs open, so no counting here.) */
 	CHILD_CHECK(deny_syscalls(deny, 2) == 0);
 	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, 0, &p) == 0);
+	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
+	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
+	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE, &p) == 0);
 	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
 	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
 	mfd_free(sealed);
@@ -426,6 +531,12 @@ Suite *map_suite(void)
 	tcase_add_test(tc, test_map_write_sealed_shared_read_only);
 	tcase_add_test(tc, test_map_write_sealed_read_only_descriptor);
 	tcase_add_test(tc, test_unmap_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_with_leak_check("populate");
+	tcase_add_test(tc, test_map_populate);
+	tcase_add_test(tc, test_map_populate_write_sealed);
+	tcase_add_test(tc, test_map_populate_prot_none);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_with_leak_check("faults");
