@@ -1,0 +1,997 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memfd-bench: what libmemfd costs over the raw system calls, measured side
+ * by side in one run.
+ *
+ *   lifecycle  create, size, seal, map, touch a byte, unmap, free: through
+ *              libmemfd, through the raw system calls, and through
+ *              shm_open + shm_unlink
+ *   handoff    give a sealed buffer to another process (mfd_send; mfd_recv
+ *              with a seal check, map, read the first and last byte),
+ *              against copying the same bytes through a pipe and a socket
+ *   fill       fill a new memfd through mfd_write, mfd_pwrite, a mapping
+ *              that takes page faults and a LIBMEMFD_MAP_POPULATE mapping,
+ *              against memset of new anonymous memory
+ *
+ * The variants of a section take turns within each round (A B C A B C ...)
+ * so that a noisy neighbour slows them alike, and each result is the
+ * median of the rounds. System calls are counted by tracing (ptrace) a
+ * forked copy of the same loop: what is timed is what is counted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libmemfd.h"
+
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#endif
+#ifndef F_SETPIPE_SZ
+#define F_SETPIPE_SZ 1031
+#endif
+#ifndef PTRACE_GET_SYSCALL_INFO
+#define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+
+#define KiB ((uint64_t)1024)
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+
+/* The seals a handed-off buffer carries, and its receiver demands. */
+#define FROZEN (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+/* The seals the lifecycle cycle adds: the mapping stays writable. */
+#define CYCLE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW)
+
+#define FILL_BYTE 0x5a
+#define FIRST_BYTE 0x11
+#define LAST_BYTE 0x22
+/* Write and copy in chunks of this size. */
+#define CHUNK (1 * MiB)
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("memfd-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE);
+}
+
+/* Die with the error of a call that returned a negative errno. */
+static void check(long r, const char *what)
+{
+	if (r < 0)
+		die("%s: %s", what, strerror((int)-r));
+}
+
+static void check_errno(long r, const char *what)
+{
+	if (r < 0)
+		die("%s: %s", what, strerror(errno));
+}
+
+/* System call counting ---------------------------------------------------- */
+
+/*
+ * A traced process brackets what it wants counted with two close() calls
+ * on descriptors no one can have; the tracer counts every other call a
+ * process makes between them. Outside the tracer these calls are not made.
+ */
+#define MARK_BEGIN (-0x6d6662)
+#define MARK_END (-0x6d6665)
+
+static bool traced;
+
+static void mark(int which)
+{
+	if (traced)
+		syscall(SYS_close, which);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Start and stop both clocks: what is timed is what is counted. */
+static uint64_t clock_start(void)
+{
+	uint64_t t = now_ns();
+
+	mark(MARK_BEGIN);
+	return t;
+}
+
+static uint64_t clock_stop(uint64_t start)
+{
+	mark(MARK_END);
+	return now_ns() - start;
+}
+
+/* The kernel's struct ptrace_syscall_info, which older C libraries lack. */
+struct syscall_info {
+	uint8_t op;
+	uint32_t arch __attribute__((aligned(4)));
+	uint64_t instruction_pointer;
+	uint64_t stack_pointer;
+	union {
+		struct {
+			uint64_t nr;
+			uint64_t args[6];
+		} entry;
+		uint8_t other[64];
+	};
+};
+#define SYSCALL_INFO_ENTRY 1
+
+static const struct {
+	long nr;
+	const char *name;
+} syscall_names[] = {
+	{ SYS_close, "close" },
+	{ SYS_fcntl, "fcntl" },
+	{ SYS_ftruncate, "ftruncate" },
+	{ SYS_fstatfs, "fstatfs" },
+	{ SYS_mmap, "mmap" },
+	{ SYS_munmap, "munmap" },
+	{ SYS_openat, "openat" },
+	{ SYS_read, "read" },
+	{ SYS_write, "write" },
+	{ SYS_pwrite64, "pwrite64" },
+	{ SYS_recvmsg, "recvmsg" },
+	{ SYS_sendmsg, "sendmsg" },
+	{ SYS_unlinkat, "unlinkat" },
+	{ SYS_newfstatat, "newfstatat" },
+	{ SYS_readlinkat, "readlinkat" },
+	{ SYS_fchmod, "fchmod" },
+	{ SYS_madvise, "madvise" },
+	{ SYS_lseek, "lseek" },
+	{ SYS_fallocate, "fallocate" },
+	{ SYS_memfd_create, "memfd_create" },
+	{ SYS_statx, "statx" },
+#ifdef SYS_unlink
+	{ SYS_unlink, "unlink" },
+#endif
+#ifdef SYS_fstat
+	{ SYS_fstat, "fstat" },
+#endif
+#ifdef SYS_readlink
+	{ SYS_readlink, "readlink" },
+#endif
+#ifdef SYS_open
+	{ SYS_open, "open" },
+#endif
+};
+
+static const char *syscall_name(long nr, char buf[24])
+{
+	for (size_t i = 0; i < sizeof(syscall_names) / sizeof(syscall_names[0]); i++)
+		if (syscall_names[i].nr == nr)
+			return syscall_names[i].name;
+	snprintf(buf, 24, "syscall%ld", nr);
+	return buf;
+}
+
+#define MAX_SEQUENCE 64
+#define MAX_TRACEES 8
+
+struct syscall_count {
+	double per_op;      /* < 0: could not be counted */
+	char sequence[256]; /* one operation's calls, where one process makes them */
+};
+
+/* Count, over every process the child starts, the calls made between the
+ * marks; run() makes `ops` operations. */
+static void count_syscalls(void (*run)(void *arg), void *arg, long ops,
+			   struct syscall_count *out)
+{
+	pid_t inside[MAX_TRACEES];
+	long sequence[MAX_SEQUENCE];
+	size_t n_inside = 0, n_sequence = 0;
+	long total = 0;
+	bool several = false, failed = false;
+	pid_t child, pid, first = 0;
+	int status;
+
+	out->per_op = -1;
+	out->sequence[0] = '\0';
+	fflush(NULL);
+	child = fork();
+	check_errno(child, "fork");
+	if (child == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+			_exit(3);
+		raise(SIGSTOP);
+		run(arg);
+		exit(EXIT_SUCCESS);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFSTOPPED(status)) {
+		fprintf(stderr, "memfd-bench: cannot trace (ptrace): system calls not counted\n");
+		waitpid(child, &status, 0);
+		return;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, child, NULL,
+		   (void *)(long)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |
+				  PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL)) < 0)
+		die("ptrace: %s", strerror(errno));
+	ptrace(PTRACE_SYSCALL, child, NULL, NULL);
+
+	while ((pid = waitpid(-1, &status, __WALL)) > 0) {
+		int sig = 0;
+
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (pid == child)
+				failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+			continue;
+		}
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+			struct syscall_info info;
+			size_t i;
+
+			memset(&info, 0, sizeof(info));
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) <= 0)
+				failed = true;
+			for (i = 0; i < n_inside && inside[i] != pid; i++)
+				;
+			if (info.op != SYSCALL_INFO_ENTRY) {
+			} else if ((long)info.entry.nr == SYS_close &&
+				   (int)info.entry.args[0] == MARK_BEGIN) {
+				if (i == n_inside && n_inside < MAX_TRACEES)
+					inside[n_inside++] = pid;
+				if (!first)
+					first = pid;
+				several |= pid != first;
+			} else if ((long)info.entry.nr == SYS_close &&
+				   (int)info.entry.args[0] == MARK_END) {
+				if (i < n_inside)
+					inside[i] = inside[--n_inside];
+			} else if (i < n_inside) {
+				total++;
+				if (pid == first && n_sequence < MAX_SEQUENCE)
+					sequence[n_sequence++] = (long)info.entry.nr;
+			}
+		} else if (status >> 16) {
+			/* fork or clone: the new process is traced already */
+		} else if (WSTOPSIG(status) != SIGSTOP) {
+			sig = WSTOPSIG(status);
+		}
+		ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig);
+	}
+	if (failed)
+		die("the traced run failed");
+
+	out->per_op = (double)total / (double)ops;
+	/* One operation's calls, in order, when one process made them all. */
+	if (!several && total % ops == 0 && (size_t)(total / ops) <= n_sequence) {
+		size_t len = 0;
+
+		for (long k = 0; k < total / ops && len < sizeof(out->sequence); k++) {
+			char buf[24];
+
+			len += (size_t)snprintf(out->sequence + len, sizeof(out->sequence) - len,
+						"%s%s", k ? " " : "",
+						syscall_name(sequence[k], buf));
+		}
+	}
+}
+
+/* Measuring ---------------------------------------------------------------- */
+
+struct options {
+	uint64_t max_size;
+	int rounds; /* 0: each section's default */
+	long lifecycle_cycles;
+	bool small;
+	bool csv;
+	bool count;
+	bool lifecycle, handoff, fill;
+};
+
+static struct options opt = {
+	.max_size = 1 * GiB,
+	.lifecycle_cycles = 2000,
+	.count = true,
+};
+
+struct result {
+	const char *section;
+	const char *variant;
+	uint64_t size;
+	long ops;       /* per round */
+	int rounds;
+	double median_ns, min_ns, max_ns; /* per operation */
+	double faults;  /* page faults per operation in this process; < 0: unknown */
+	struct syscall_count syscalls;
+};
+
+#define MAX_RESULTS 128
+static struct result results[MAX_RESULTS];
+static size_t n_results;
+
+struct variant {
+	const char *name;
+	/* Make n operations; return the nanoseconds the timed parts took. */
+	uint64_t (*run)(void *fixture, uint64_t size, long n);
+};
+
+static int compare_doubles(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Page faults this thread takes, by the kernel's software counter: unlike
+ * getrusage's ru_minflt, it leaves out the faults the kernel makes on its
+ * own behalf, such as those of MAP_POPULATE. -1 where perf is not allowed.
+ */
+static long page_faults(void)
+{
+	static int fd = -2;
+	uint64_t count;
+
+	if (fd == -2) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.size = sizeof(attr),
+			.config = PERF_COUNT_SW_PAGE_FAULTS,
+			.exclude_kernel = 1,
+			.exclude_hv = 1,
+		};
+
+		fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	}
+	if (fd < 0 || read(fd, &count, sizeof(count)) != sizeof(count))
+		return -1;
+	return (long)count;
+}
+
+/* Run the variants in turn, rounds times, and record their medians. */
+static struct result *measure(const char *section, const struct variant *variants,
+			      size_t n_variants, void *fixture, uint64_t size,
+			      const long *ops, int rounds, bool warm_up)
+{
+	double samples[16][64];
+	long faults[16] = { 0 };
+	struct result *first = &results[n_results];
+
+	if (n_variants > 16 || rounds > 64 || n_results + n_variants > MAX_RESULTS)
+		die("too many variants, rounds or results");
+	if (warm_up)
+		for (size_t v = 0; v < n_variants; v++)
+			variants[v].run(fixture, size, ops[v]);
+	for (int r = 0; r < rounds; r++) {
+		for (size_t v = 0; v < n_variants; v++) {
+			long f = page_faults();
+
+			samples[v][r] = (double)variants[v].run(fixture, size, ops[v]) / (double)ops[v];
+			faults[v] = f < 0 || faults[v] < 0 ? -1 : faults[v] + page_faults() - f;
+		}
+	}
+	for (size_t v = 0; v < n_variants; v++) {
+		struct result *res = &results[n_results++];
+
+		qsort(samples[v], (size_t)rounds, sizeof(double), compare_doubles);
+		res->section = section;
+		res->variant = variants[v].name;
+		res->size = size;
+		res->ops = ops[v];
+		res->rounds = rounds;
+		res->min_ns = samples[v][0];
+		res->max_ns = samples[v][rounds - 1];
+		res->median_ns = rounds % 2 ? samples[v][rounds / 2]
+					    : (samples[v][rounds / 2 - 1] + samples[v][rounds / 2]) / 2;
+		res->faults = faults[v] < 0 ? -1 : (double)faults[v] / ((double)rounds * (double)ops[v]);
+		res->syscalls.per_op = -1;
+		res->syscalls.sequence[0] = '\0';
+	}
+	return first;
+}
+
+/* What a traced child runs: set up, warm up, the counted operations, tear
+ * down. */
+struct counted_run {
+	void *(*setup)(uint64_t size);
+	void (*teardown)(void *fixture);
+	const struct variant *variant;
+	uint64_t size;
+	long ops;
+};
+
+static void run_counted(void *arg)
+{
+	const struct counted_run *c = arg;
+	void *fixture = c->setup(c->size);
+
+	traced = false;
+	c->variant->run(fixture, c->size, 1);
+	traced = true;
+	c->variant->run(fixture, c->size, c->ops);
+	c->teardown(fixture);
+}
+
+static void count_variants(struct result *res, const struct variant *variants, size_t n,
+			   void *(*setup)(uint64_t size), void (*teardown)(void *fixture),
+			   uint64_t size, const long *ops)
+{
+	if (!opt.count)
+		return;
+	for (size_t v = 0; v < n; v++) {
+		struct counted_run c = { setup, teardown, &variants[v], size, ops[v] };
+
+		count_syscalls(run_counted, &c, ops[v], &res[v].syscalls);
+	}
+}
+
+static int rounds_or(int section_default)
+{
+	return opt.rounds ? opt.rounds : section_default;
+}
+
+/* Lifecycle ----------------------------------------------------------------- */
+
+struct lifecycle {
+	char shm_name[64];
+	bool noexec_seal; /* the kernel knows MFD_NOEXEC_SEAL (6.3) */
+};
+
+static int raw_memfd_create(const char *name, unsigned int flags)
+{
+#if MEMFD_CREATE_USE_LIBC
+	return memfd_create(name, flags);
+#else
+	return (int)syscall(SYS_memfd_create, name, flags);
+#endif
+}
+
+static void *lifecycle_setup(uint64_t size)
+{
+	static struct lifecycle l;
+	int fd;
+
+	snprintf(l.shm_name, sizeof(l.shm_name), "/libmemfd-bench-%ld", (long)getpid());
+	fd = raw_memfd_create("probe", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+	l.noexec_seal = fd >= 0;
+	if (fd >= 0)
+		close(fd);
+	return &l;
+}
+
+static void lifecycle_teardown(void *fixture)
+{
+}
+
+static void touch(void *p)
+{
+	*(volatile char *)p = 1;
+}
+
+/* What a careful program does by hand: the same guarantees as mfd_new (not
+ * executable, sealable, close-on-exec), on older kernels too. */
+static uint64_t cycle_raw(void *fixture, uint64_t size, long n)
+{
+	const struct lifecycle *l = fixture;
+	uint64_t t = clock_start();
+
+	for (long i = 0; i < n; i++) {
+		int fd;
+		void *p;
+
+		if (l->noexec_seal) {
+			fd = raw_memfd_create("bench", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+		} else {
+			fd = raw_memfd_create("bench", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+			if (fd >= 0 && fchmod(fd, 0666) < 0)
+				die("fchmod: %s", strerror(errno));
+		}
+		check_errno(fd, "memfd_create");
+		check_errno(ftruncate(fd, (off_t)size), "ftruncate");
+		check_errno(fcntl(fd, F_ADD_SEALS, CYCLE_SEALS), "F_ADD_SEALS");
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap: %s", strerror(errno));
+		touch(p);
+		check_errno(munmap(p, size), "munmap");
+		close(fd);
+	}
+	return clock_stop(t);
+}
+
+static uint64_t cycle_libmemfd(void *fixture, uint64_t size, long n)
+{
+	uint64_t t = clock_start();
+
+	for (long i = 0; i < n; i++) {
+		struct mfd *m;
+		void *p;
+
+		check(mfd_new(&m, "bench", 0), "mfd_new");
+		check(mfd_set_size(m, size), "mfd_set_size");
+		check(mfd_add_seals(m, CYCLE_SEALS), "mfd_add_seals");
+		check(mfd_map(m, 0, size, PROT_READ | PROT_WRITE, 0, &p), "mfd_map");
+		touch(p);
+		check(mfd_unmap(p, size), "mfd_unmap");
+		mfd_free(m);
+	}
+	return clock_stop(t);
+}
+
+/* The classic alternative; a /dev/shm file cannot be sealed. */
+static uint64_t cycle_shm_open(void *fixture, uint64_t size, long n)
+{
+	const struct lifecycle *l = fixture;
+	uint64_t t = clock_start();
+
+	for (long i = 0; i < n; i++) {
+		int fd = shm_open(l->shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		void *p;
+
+		check_errno(fd, "shm_open");
+		check_errno(shm_unlink(l->shm_name), "shm_unlink");
+		check_errno(ftruncate(fd, (off_t)size), "ftruncate");
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap: %s", strerror(errno));
+		touch(p);
+		check_errno(munmap(p, size), "munmap");
+		close(fd);
+	}
+	return clock_stop(t);
+}
+
+static const struct variant lifecycle_variants[] = {
+	{ "raw system calls", cycle_raw },
+	{ "libmemfd", cycle_libmemfd },
+	{ "shm_open+shm_unlink", cycle_shm_open },
+};
+#define N_LIFECYCLE (sizeof(lifecycle_variants) / sizeof(lifecycle_variants[0]))
+
+static void bench_lifecycle(void)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	long ops[N_LIFECYCLE], count_ops[N_LIFECYCLE];
+	void *fixture = lifecycle_setup(page);
+	struct result *res;
+
+	for (size_t v = 0; v < N_LIFECYCLE; v++) {
+		ops[v] = opt.lifecycle_cycles;
+		count_ops[v] = 100;
+	}
+	res = measure("lifecycle", lifecycle_variants, N_LIFECYCLE, fixture, page, ops,
+		      rounds_or(opt.small ? 5 : 31), true);
+	lifecycle_teardown(fixture);
+	count_variants(res, lifecycle_variants, N_LIFECYCLE, lifecycle_setup,
+		       lifecycle_teardown, page, count_ops);
+}
+
+/* Fill ---------------------------------------------------------------------- */
+
+static void *fill_setup(uint64_t size)
+{
+	static uint8_t *chunk;
+
+	if (!chunk) {
+		chunk = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (chunk == MAP_FAILED)
+			die("mmap: %s", strerror(errno));
+		memset(chunk, FILL_BYTE, CHUNK);
+	}
+	return chunk;
+}
+
+static void fill_teardown(void *fixture)
+{
+}
+
+static uint64_t fill_write(void *chunk, uint64_t size, long n, bool positioned)
+{
+	uint64_t total = 0;
+
+	for (long i = 0; i < n; i++) {
+		uint64_t t = clock_start(), done = 0;
+		struct mfd *m;
+
+		check(mfd_new(&m, "fill", 0), "mfd_new");
+		while (done < size) {
+			size_t len = size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+			ssize_t w = positioned ? mfd_pwrite(m, chunk, len, done)
+					       : mfd_write(m, chunk, len);
+
+			check(w, positioned ? "mfd_pwrite" : "mfd_write");
+			done += (uint64_t)w;
+		}
+		total += clock_stop(t);
+		mfd_free(m);
+	}
+	return total;
+}
+
+static uint64_t fill_mfd_write(void *chunk, uint64_t size, long n)
+{
+	return fill_write(chunk, size, n, false);
+}
+
+static uint64_t fill_mfd_pwrite(void *chunk, uint64_t size, long n)
+{
+	return fill_write(chunk, size, n, true);
+}
+
+static uint64_t fill_mapping(uint64_t size, long n, unsigned int flags)
+{
+	uint64_t total = 0;
+
+	for (long i = 0; i < n; i++) {
+		uint64_t t = clock_start();
+		struct mfd *m;
+		void *p;
+
+		check(mfd_new(&m, "fill", 0), "mfd_new");
+		check(mfd_set_size(m, size), "mfd_set_size");
+		check(mfd_map(m, 0, size, PROT_READ | PROT_WRITE, flags, &p), "mfd_map");
+		memset(p, FILL_BYTE, size);
+		total += clock_stop(t);
+		check(mfd_unmap(p, size), "mfd_unmap");
+		mfd_free(m);
+	}
+	return total;
+}
+
+static uint64_t fill_map_faults(void *chunk, uint64_t size, long n)
+{
+	return fill_mapping(size, n, 0);
+}
+
+static uint64_t fill_map_populate(void *chunk, uint64_t size, long n)
+{
+	return fill_mapping(size, n, LIBMEMFD_MAP_POPULATE);
+}
+
+static uint64_t fill_anonymous(void *chunk, uint64_t size, long n)
+{
+	uint64_t total = 0;
+
+	for (long i = 0; i < n; i++) {
+		uint64_t t = clock_start();
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			die("mmap: %s", strerror(errno));
+		memset(p, FILL_BYTE, size);
+		total += clock_stop(t);
+		check_errno(munmap(p, size), "munmap");
+	}
+	return total;
+}
+
+static const struct variant fill_variants[] = {
+	{ "mfd_write", fill_mfd_write },
+	{ "mfd_pwrite", fill_mfd_pwrite },
+	{ "mfd_map+memset", fill_map_faults },
+	{ "mfd_map(POPULATE)+memset", fill_map_populate },
+	{ "memset anonymous", fill_anonymous },
+};
+#define N_FILL (sizeof(fill_variants) / sizeof(fill_variants[0]))
+
+static void bench_fill(void)
+{
+	long ops[N_FILL];
+	struct result *res;
+	void *fixture = fill_setup(opt.max_size);
+
+	for (size_t v = 0; v < N_FILL; v++)
+		ops[v] = 1;
+	res = measure("fill", fill_variants, N_FILL, fixture, opt.max_size, ops,
+		      rounds_or(opt.small ? 3 : 7), false);
+	count_variants(res, fill_variants, N_FILL, fill_setup, fill_teardown, opt.max_size, ops);
+}
+
+/* Output -------------------------------------------------------------------- */
+
+static const struct result *find(const char *section, const char *variant, uint64_t size)
+{
+	for (size_t i = 0; i < n_results; i++)
+		if (!strcmp(results[i].section, section) &&
+		    !strcmp(results[i].variant, variant) && results[i].size == size)
+			return &results[i];
+	return NULL;
+}
+
+static void format_size(char buf[32], uint64_t size)
+{
+	if (size >= GiB && size % GiB == 0)
+		snprintf(buf, 32, "%" PRIu64 " GiB", size / GiB);
+	else if (size >= MiB && size % MiB == 0)
+		snprintf(buf, 32, "%" PRIu64 " MiB", size / MiB);
+	else if (size >= KiB && size % KiB == 0)
+		snprintf(buf, 32, "%" PRIu64 " KiB", size / KiB);
+	else
+		snprintf(buf, 32, "%" PRIu64 " B", size);
+}
+
+static void format_syscalls(char buf[16], const struct result *r)
+{
+	if (r->syscalls.per_op < 0)
+		snprintf(buf, 16, "-");
+	else if (r->syscalls.per_op == (double)(long)r->syscalls.per_op)
+		snprintf(buf, 16, "%ld", (long)r->syscalls.per_op);
+	else
+		snprintf(buf, 16, "%.1f", r->syscalls.per_op);
+}
+
+static void print_machine(void)
+{
+	char model[128] = "unknown CPU", line[256];
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (!strncmp(line, "model name", 10) && colon) {
+			snprintf(model, sizeof(model), "%s", colon + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	uname(&u);
+	printf("libmemfd %s benchmark: %s, %ld CPUs, Linux %s %s\n", PACKAGE_VERSION,
+	       model, sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine);
+	printf("times are medians of alternating rounds; ratios compare variants of one run\n");
+}
+
+/* The one target a run can check for certain: system calls are counted,
+ * not timed. */
+static bool lifecycle_syscalls_ok(void)
+{
+	const struct result *raw = find("lifecycle", "raw system calls", (uint64_t)sysconf(_SC_PAGESIZE));
+	const struct result *lib = raw ? find("lifecycle", "libmemfd", raw->size) : NULL;
+
+	return !lib || lib->syscalls.per_op <= raw->syscalls.per_op;
+}
+
+static void print_lifecycle(void)
+{
+	const struct result *raw = find("lifecycle", "raw system calls", (uint64_t)sysconf(_SC_PAGESIZE));
+	const struct result *lib = raw ? find("lifecycle", "libmemfd", raw->size) : NULL;
+	char calls[16];
+
+	if (!raw || !lib)
+		return;
+	printf("\nlifecycle: create, size %" PRIu64 ", seal, map, touch a byte, unmap, free"
+	       " (%ld cycles x %d rounds)\n", raw->size, raw->ops, raw->rounds);
+	printf("  %-22s %10s %8s %9s  %s\n", "", "ns/cycle", "vs raw", "syscalls", "calls of one cycle");
+	for (size_t v = 0; v < N_LIFECYCLE; v++) {
+		const struct result *r = find("lifecycle", lifecycle_variants[v].name, raw->size);
+
+		format_syscalls(calls, r);
+		printf("  %-22s %10.0f %8.3f %9s  %s\n", r->variant, r->median_ns,
+		       r->median_ns / raw->median_ns, calls, r->syscalls.sequence);
+	}
+	printf("  target: no more system calls than raw: %s; time within 5%% of raw: %s (%+.1f%%)\n",
+	       lib->syscalls.per_op < 0 ? "not counted"
+	       : lib->syscalls.per_op <= raw->syscalls.per_op ? "met" : "NOT MET",
+	       lib->median_ns <= raw->median_ns * 1.05 ? "met" : "not met",
+	       (lib->median_ns / raw->median_ns - 1) * 100);
+}
+
+static void print_fill(void)
+{
+	const struct result *ceiling = find("fill", "memset anonymous", opt.max_size);
+	char size[32], calls[16];
+
+	if (!ceiling)
+		return;
+	format_size(size, opt.max_size);
+	printf("\nfill: a new %s buffer, from nothing to filled (%d rounds)\n", size, ceiling->rounds);
+	printf("  %-26s %9s %7s %12s %12s %9s\n", "", "ms", "GiB/s", "vs memset", "faults/page", "syscalls");
+	for (size_t v = 0; v < N_FILL; v++) {
+		const struct result *r = find("fill", fill_variants[v].name, opt.max_size);
+		double pages = (double)opt.max_size / (double)sysconf(_SC_PAGESIZE);
+		char faults[16] = "-";
+
+		format_syscalls(calls, r);
+		if (r->faults >= 0)
+			snprintf(faults, sizeof(faults), "%.3f", r->faults / pages);
+		printf("  %-26s %9.1f %7.2f %12.2f %12s %9s\n", r->variant, r->median_ns / 1e6,
+		       (double)opt.max_size / GiB / (r->median_ns / 1e9),
+		       r->median_ns / ceiling->median_ns, faults, calls);
+	}
+}
+
+static void print_csv(void)
+{
+	printf("section,variant,bytes,ops_per_round,rounds,median_ns,min_ns,max_ns,"
+	       "syscalls_per_op,page_faults_per_op\n");
+	for (size_t i = 0; i < n_results; i++) {
+		const struct result *r = &results[i];
+
+		printf("%s,%s,%" PRIu64 ",%ld,%d,%.1f,%.1f,%.1f,", r->section, r->variant,
+		       r->size, r->ops, r->rounds, r->median_ns, r->min_ns, r->max_ns);
+		if (r->syscalls.per_op >= 0)
+			printf("%.2f", r->syscalls.per_op);
+		putchar(',');
+		if (r->faults >= 0)
+			printf("%.3f", r->faults);
+		putchar('\n');
+	}
+}
+
+/* Command line -------------------------------------------------------------- */
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s)
+		die("not a size: %s", s);
+	switch (*end) {
+	case 'k': case 'K': n *= KiB; end++; break;
+	case 'm': case 'M': n *= MiB; end++; break;
+	case 'g': case 'G': n *= GiB; end++; break;
+	}
+	if (*end || n < 4096)
+		die("not a size of at least 4096 bytes: %s", s);
+	return n;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: memfd-bench [OPTION]...\n"
+		"Measure libmemfd against the raw system calls, side by side.\n\n"
+		"  --max-size=SIZE   fill size and largest handoff (K, M, G suffixes; default 1G)\n"
+		"  --rounds=N        alternating rounds per measurement (default per section)\n"
+		"  --cycles=N        lifecycle cycles per round (default 2000)\n"
+		"  --small           a quick run: --max-size=16M, few rounds and cycles\n"
+		"  --only=LIST       sections to run, of lifecycle,handoff,fill\n"
+		"  --no-count        do not count system calls (no ptrace)\n"
+		"  --csv             print CSV instead of tables\n"
+		"  --help            show this and exit\n\n"
+		"Exits with 1 if libmemfd makes more system calls per lifecycle cycle than\n"
+		"the raw sequence.\n");
+}
+
+static void parse_options(int argc, char **argv)
+{
+	enum { MAX_SIZE = 256, ROUNDS, CYCLES, SMALL, ONLY, NO_COUNT, CSV, HELP };
+	static const struct option longopts[] = {
+		{ "max-size", required_argument, NULL, MAX_SIZE },
+		{ "rounds", required_argument, NULL, ROUNDS },
+		{ "cycles", required_argument, NULL, CYCLES },
+		{ "small", no_argument, NULL, SMALL },
+		{ "only", required_argument, NULL, ONLY },
+		{ "no-count", no_argument, NULL, NO_COUNT },
+		{ "csv", no_argument, NULL, CSV },
+		{ "help", no_argument, NULL, HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool max_size_given = false, cycles_given = false, only_given = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case MAX_SIZE:
+			opt.max_size = parse_size(optarg);
+			max_size_given = true;
+			break;
+		case ROUNDS:
+			opt.rounds = atoi(optarg);
+			if (opt.rounds < 1 || opt.rounds > 64)
+				die("--rounds: 1 to 64");
+			break;
+		case CYCLES:
+			opt.lifecycle_cycles = atol(optarg);
+			if (opt.lifecycle_cycles < 1)
+				die("--cycles: at least 1");
+			cycles_given = true;
+			break;
+		case SMALL:
+			opt.small = true;
+			break;
+		case ONLY: {
+			char *list = strdup(optarg), *save = NULL;
+
+			only_given = true;
+			for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(s, "lifecycle"))
+					opt.lifecycle = true;
+				else if (!strcmp(s, "handoff"))
+					opt.handoff = true;
+				else if (!strcmp(s, "fill"))
+					opt.fill = true;
+				else
+					die("--only: no section %s", s);
+			}
+			free(list);
+			break;
+		}
+		case NO_COUNT:
+			opt.count = false;
+			break;
+		case CSV:
+			opt.csv = true;
+			break;
+		case HELP:
+			usage(stdout);
+			exit(EXIT_SUCCESS);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		exit(2);
+	}
+	if (!only_given)
+		opt.lifecycle = opt.handoff = opt.fill = true;
+	if (opt.small) {
+		if (!max_size_given)
+			opt.max_size = 16 * MiB;
+		if (!cycles_given)
+			opt.lifecycle_cycles = 100;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	bool ok;
+
+	parse_options(argc, argv);
+	/* A receiver that dies must not kill the benchmark with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (opt.lifecycle)
+		bench_lifecycle();
+	if (opt.fill)
+		bench_fill();
+
+	if (opt.csv) {
+		print_csv();
+	} else {
+		print_machine();
+		if (opt.lifecycle)
+			print_lifecycle();
+		if (opt.fill)
+			print_fill();
+	}
+	ok = lifecycle_syscalls_ok();
+	if (!ok)
+		fprintf(stderr, "memfd-bench: libmemfd made more system calls per cycle than the raw sequence\n");
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
