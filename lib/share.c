@@ -4,9 +4,11 @@
 #include "libmemfd-private.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define IMMUTABLE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -147,27 +149,43 @@ static void close_all(const struct received *r)
 static int adopt_sealed(int fd, unsigned int required, struct mfd **out)
 {
 	uint64_t map_align;
+	struct statfs sfs;
 	struct stat st;
 	struct mfd *m;
 	bool memfd;
 	int seals, err;
 
-	if (fstat(fd, &st) < 0)
+	/* Only tmpfs and hugetlbfs files can carry seals. */
+	if (fstatfs(fd, &sfs) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	err = mfd_identify(fd, &st, &memfd, &map_align);
-	if (err < 0)
-		return err;
-	if (!memfd)
+	if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)
 		return -EINVAL;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0)
 		return -errno;
-	if (((unsigned int)seals & required) != required)
-		return -EPERM;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	/*
+	 * Every tmpfs and hugetlbfs file is born sealed with F_SEAL_SEAL
+	 * alone, which forbids adding any other; only memfd_create makes one
+	 * without it. So any other seal proves a memfd, and the look at its
+	 * mount and name (a readlink through /proc, the costliest step of a
+	 * handoff) is needed only when the seals prove nothing.
+	 */
+	if ((unsigned int)seals & ~(unsigned int)F_SEAL_SEAL) {
+		memfd = true;
+		map_align = sfs.f_type == HUGETLBFS_MAGIC ? (uint64_t)sfs.f_bsize : mfd_page_size();
+	} else {
+		err = mfd_identify(fd, &st, &memfd, &map_align);
+		if (err < 0)
+			return err;
+	}
+	if (!memfd)
+		return -EINVAL;
+	if (((unsigned int)seals & required) != required)
+		return -EPERM;
 
 	m = malloc(sizeof(*m));
 	if (!m)

@@ -34,6 +34,7 @@ struct env {
 	struct mfd *m;  /* two pages, "data" at 0 */
 	int probe;      /* the same file, to check it through */
 	int sv[2];      /* a sealed memfd waits in sv[1] */
+	int plain_sv[2]; /* and in plain_sv[1] one whose seals prove nothing */
 	int next_fd;
 	void *mapping;  /* the first page of m, read-only */
 	uint64_t size;
@@ -193,6 +194,21 @@ static long recv_memfd(struct env *e)
 	return m == POISON_PTR ? r : 1;
 }
 
+/* Where the seals prove nothing (F_SEAL_SEAL alone, as a tmpfs file has),
+ * mfd_recv tells a memfd by its name in /proc. */
+static long recv_unsealed_memfd(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int r;
+
+	/* The memfd_noexec sysctl gives every memfd F_SEAL_EXEC: then no
+	 * memfd is received that way, and there is no call to fail. */
+	if (e->plain_sv[1] < 0)
+		return -EIO;
+	r = mfd_recv(e->plain_sv[1], 0, &m);
+	return m == POISON_PTR ? r : 1;
+}
+
 static long allocate(struct env *e)
 {
 	return mfd_allocate(e->m, 0, 4 * e->size);
@@ -256,7 +272,7 @@ static const struct fault faults[] = {
 	{ "mfd_recv: recvmsg ENOMEM", { FAIL_ON(CALL_RECVMSG, ENOMEM, 0, THE_SOCKET) }, recv_memfd },
 	{ "mfd_recv: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, NEXT_FD) }, recv_memfd },
 	{ "mfd_recv: fstatfs EIO", { FAIL_ON(CALL_FSTATFS, EIO, 0, NEXT_FD) }, recv_memfd },
-	{ "mfd_recv: readlink EIO", { FAIL(CALL_READLINK, EIO) }, recv_memfd },
+	{ "mfd_recv: readlink EIO", { FAIL(CALL_READLINK, EIO) }, recv_unsealed_memfd },
 	{ "mfd_recv: fcntl(F_GET_SEALS) EIO", { FAIL_ON(CALL_FCNTL, EIO, 0, NEXT_FD) }, recv_memfd },
 	{ "mfd_allocate: fallocate ENOSPC", { FAIL_ON(CALL_FALLOCATE, ENOSPC, 0, THE_MFD) },
 	  allocate },
@@ -282,7 +298,8 @@ static uint32_t actual(const struct env *e, uint32_t value)
 
 static void set_up(struct env *e)
 {
-	struct mfd *sealed;
+	struct mfd *sealed, *plain;
+	int plain_fd;
 	char path[64];
 
 	e->size = 2 * page_size();
@@ -297,6 +314,18 @@ static void set_up(struct env *e)
 	ck_assert_int_eq(mfd_new_sealed(&sealed, "queued", "q", 1), 0);
 	ck_assert_int_eq(mfd_send(e->sv[0], sealed), 0);
 	mfd_free(sealed);
+	/* A memfd made without MFD_ALLOW_SEALING. */
+	e->plain_sv[0] = e->plain_sv[1] = -1;
+	plain_fd = memfd_create("plain", MFD_CLOEXEC);
+	ck_assert_int_ge(plain_fd, 0);
+	if (fcntl(plain_fd, F_GET_SEALS) == F_SEAL_SEAL) {
+		ck_assert_int_eq(mfd_from_fd(&plain, plain_fd), 0);
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->plain_sv), 0);
+		ck_assert_int_eq(mfd_send(e->plain_sv[0], plain), 0);
+		mfd_free(plain);
+	} else {
+		close(plain_fd);
+	}
 	/* The lowest free number, which the kernel gives out next. */
 	e->next_fd = dup(0);
 	ck_assert_int_ge(e->next_fd, 0);
@@ -310,6 +339,10 @@ static void tear_down(struct env *e)
 	close(e->probe);
 	close(e->sv[0]);
 	close(e->sv[1]);
+	if (e->plain_sv[0] >= 0) {
+		close(e->plain_sv[0]);
+		close(e->plain_sv[1]);
+	}
 }
 
 /* The file as the probe descriptor sees it is as set_up left it. */

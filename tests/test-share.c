@@ -353,6 +353,45 @@ START_TEST(test_recv_reads_size_after_seals)
 }
 END_TEST
 
+/* A seal other than F_SEAL_SEAL proves a memfd (no other file can take
+ * one), so then mfd_recv does not ask /proc for the name, the costliest
+ * step of a handoff; where the seals prove nothing, it still asks. */
+static int recv_proven_by_seals(void *unused)
+{
+	static const struct denial deny = { .call = CALL_READLINK, .err = EIO };
+	struct mfd *m = NULL, *plain = NULL, *got = NULL;
+	int fd = memfd_create("plain", MFD_CLOEXEC);
+	int sv[2];
+
+	/* Without MFD_ALLOW_SEALING: F_SEAL_SEAL alone, as a tmpfs file has
+	 * (unless the memfd_noexec sysctl seals it anyway). */
+	CHILD_CHECK(fd >= 0 && mfd_from_fd(&plain, fd) == 0);
+	CHILD_CHECK(mfd_new_sealed(&m, "proven", blob, sizeof(blob)) == 0);
+	CHILD_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHILD_CHECK(deny_syscalls(&deny, 1) == 0);
+
+	CHILD_CHECK(mfd_send(sv[0], m) == 0);
+	CHILD_CHECK(mfd_recv(sv[1], F_SEAL_WRITE, &got) == 0);
+	CHILD_CHECK(mfd_size(got) == sizeof(blob));
+	mfd_free(got);
+
+	if (mfd_get_seals(plain) == F_SEAL_SEAL) {
+		got = POISON_PTR;
+		CHILD_CHECK(mfd_send(sv[0], plain) == 0);
+		CHILD_CHECK(mfd_recv(sv[1], 0, &got) == -EIO);
+		CHILD_CHECK(got == POISON_PTR);
+	}
+	mfd_free(plain);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_recv_proven_by_seals)
+{
+	ck_assert_child_ok(recv_proven_by_seals, NULL);
+}
+END_TEST
+
 START_TEST(test_recv_refuses_no_descriptor)
 {
 	assert_refused(NULL, 0, 0, -EBADMSG);
@@ -775,6 +814,7 @@ Suite *share_suite(void)
 	tcase_add_test(tc, test_send_recv_keeps_senders_handle);
 	tcase_add_test(tc, test_recv_accepts_extra_seals);
 	tcase_add_test(tc, test_recv_reads_size_after_seals);
+	tcase_add_test(tc, test_recv_proven_by_seals);
 	tcase_add_test(tc, test_recv_bad_arguments);
 	tcase_add_test(tc, test_send_to_closed_peer);
 	tcase_add_test(tc, test_send_bad_arguments);
