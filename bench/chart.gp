@@ -1,0 +1,62 @@
+# The chart of bench/README.md, from memfd-bench's CSV:
+#   gnuplot -e "csv='bench/results.csv'; png='bench/chart.png'" bench/chart.gp
+if (!exists("csv")) csv = "bench/results.csv"
+if (!exists("png")) png = "bench/chart.png"
+
+set terminal pngcairo size 1200,900 font "sans,10" noenhanced
+set output png
+set datafile separator ","
+# The rows of one section (and variant), in the order they were measured.
+rows(section) = sprintf("< awk -F, '$1 == \"%s\"' '%s'", section, csv)
+variant(section, name) = sprintf("< awk -F, '$1 == \"%s\" && $2 == \"%s\"' '%s'", section, name, csv)
+GiB = 1073741824.0
+
+set multiplot layout 2,2
+
+# Handoff: the top half, log-log.
+set size 1,0.53
+set origin 0,0.47
+set title "handoff to another process: microseconds per buffer (median)"
+set logscale xy
+set xlabel "buffer size"
+set xtics ("4 KiB" 4096, "16 KiB" 16384, "64 KiB" 65536, "256 KiB" 262144, "1 MiB" 1048576, \
+           "4 MiB" 4194304, "16 MiB" 16777216, "64 MiB" 67108864, "256 MiB" 268435456, "1 GiB" 1073741824)
+set xrange [3000:1.5*GiB]
+set format y "%g"
+set key top left box opaque
+set grid
+plot variant("handoff", "mfd_send+mfd_recv") using 3:($6/1000) with linespoints lw 2 pt 7 \
+       title "mfd_send; mfd_recv (seal check), map, read first and last byte", \
+     variant("handoff", "pipe copy") using 3:($6/1000) with linespoints lw 2 pt 5 title "copy through a pipe", \
+     variant("handoff", "socket copy") using 3:($6/1000) with linespoints lw 2 pt 9 title "copy through a socket"
+
+# Bar charts: the bottom half.
+unset logscale
+unset xrange
+set xtics autofreq
+set size 0.5,0.45
+set style fill solid 0.6 border -1
+set boxwidth 0.6
+set yrange [0:*]
+set offsets 0.3, 0.3, graph 0.12, 0
+unset xlabel
+set key off
+unset grid
+set grid ytics
+
+set origin 0,0
+set title "lifecycle: create, size, seal, map, touch, unmap, free"
+set ylabel "nanoseconds per cycle (median)"
+plot rows("lifecycle") using 0:6:xtic(2) with boxes lc rgb "#4477aa", \
+     rows("lifecycle") using 0:6:(sprintf("%.0f", $6)) with labels offset 0,0.8
+
+set origin 0.5,0
+stats rows("fill") using 3 nooutput
+set title sprintf("fill a new %.0f MiB buffer, from nothing to filled", STATS_max / 1048576)
+set rmargin 8
+set ylabel "GiB/s (median)"
+set xtics rotate by -25 left
+plot rows("fill") using 0:($3/GiB/($6/1e9)):xtic(2) with boxes lc rgb "#228833", \
+     rows("fill") using 0:($3/GiB/($6/1e9)):(sprintf("%.2f", $3/GiB/($6/1e9))) with labels offset 0,0.8
+
+unset multiplot
