@@ -44,6 +44,13 @@
 
 #include "libmemfd.h"
 
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#define LIBC_VERSION "glibc ", gnu_get_libc_version()
+#else
+#define LIBC_VERSION "a C library other than glibc", ""
+#endif
+
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS 1033
 #endif
@@ -52,6 +59,14 @@
 #endif
 #ifndef PTRACE_GET_SYSCALL_INFO
 #define PTRACE_GET_SYSCALL_INFO 0x420e
+#endif
+
+#if defined(__clang__)
+#define COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define COMPILER "gcc " __VERSION__
+#else
+#define COMPILER "an unknown compiler"
 #endif
 
 #define KiB ((uint64_t)1024)
@@ -153,43 +168,60 @@ struct syscall_info {
 };
 #define SYSCALL_INFO_ENTRY 1
 
+/* Names for the calls these loops make; others print as syscallN. */
 static const struct {
 	long nr;
 	const char *name;
 } syscall_names[] = {
-	{ SYS_close, "close" },
-	{ SYS_fcntl, "fcntl" },
-	{ SYS_ftruncate, "ftruncate" },
-	{ SYS_fstatfs, "fstatfs" },
-	{ SYS_mmap, "mmap" },
-	{ SYS_munmap, "munmap" },
-	{ SYS_openat, "openat" },
-	{ SYS_read, "read" },
-	{ SYS_write, "write" },
-	{ SYS_pwrite64, "pwrite64" },
-	{ SYS_recvmsg, "recvmsg" },
-	{ SYS_sendmsg, "sendmsg" },
-	{ SYS_unlinkat, "unlinkat" },
-	{ SYS_newfstatat, "newfstatat" },
-	{ SYS_readlinkat, "readlinkat" },
-	{ SYS_fchmod, "fchmod" },
-	{ SYS_madvise, "madvise" },
-	{ SYS_lseek, "lseek" },
-	{ SYS_fallocate, "fallocate" },
-	{ SYS_memfd_create, "memfd_create" },
-	{ SYS_statx, "statx" },
-#ifdef SYS_unlink
-	{ SYS_unlink, "unlink" },
+#define NAME(call) { SYS_##call, #call }
+	NAME(close), NAME(fcntl), NAME(ftruncate), NAME(fstatfs), NAME(munmap),
+	NAME(openat), NAME(read), NAME(write), NAME(pwrite64), NAME(unlinkat),
+	NAME(readlinkat), NAME(fchmod), NAME(madvise), NAME(lseek), NAME(fallocate),
+	NAME(memfd_create),
+	/* Not on every architecture, or under other names on some. */
+#ifdef SYS_mmap
+	NAME(mmap),
+#endif
+#ifdef SYS_mmap2
+	NAME(mmap2),
+#endif
+#ifdef SYS_fcntl64
+	NAME(fcntl64),
+#endif
+#ifdef SYS_ftruncate64
+	NAME(ftruncate64),
+#endif
+#ifdef SYS_fstatfs64
+	NAME(fstatfs64),
 #endif
 #ifdef SYS_fstat
-	{ SYS_fstat, "fstat" },
+	NAME(fstat),
+#endif
+#ifdef SYS_fstat64
+	NAME(fstat64),
+#endif
+#ifdef SYS_newfstatat
+	NAME(newfstatat),
+#endif
+#ifdef SYS_statx
+	NAME(statx),
+#endif
+#ifdef SYS_sendmsg
+	NAME(sendmsg),
+#endif
+#ifdef SYS_recvmsg
+	NAME(recvmsg),
+#endif
+#ifdef SYS_unlink
+	NAME(unlink),
 #endif
 #ifdef SYS_readlink
-	{ SYS_readlink, "readlink" },
+	NAME(readlink),
 #endif
 #ifdef SYS_open
-	{ SYS_open, "open" },
+	NAME(open),
 #endif
+#undef NAME
 };
 
 static const char *syscall_name(long nr, char buf[24])
@@ -209,17 +241,68 @@ struct syscall_count {
 	char sequence[256]; /* one operation's calls, where one process makes them */
 };
 
+/* What the tracer has seen so far. */
+struct tally {
+	pid_t inside[MAX_TRACEES]; /* the processes between their marks */
+	size_t n_inside;
+	pid_t first;               /* the first to mark: its calls are listed */
+	bool several;              /* more than one process marked */
+	long total;
+	long sequence[MAX_SEQUENCE];
+	size_t n_sequence;
+};
+
+static bool is_mark(const struct syscall_info *info, int which)
+{
+	return (long)info->entry.nr == SYS_close && (int)info->entry.args[0] == which;
+}
+
+static void tally_entry(struct tally *t, pid_t pid, const struct syscall_info *info)
+{
+	size_t i;
+
+	for (i = 0; i < t->n_inside && t->inside[i] != pid; i++)
+		;
+	if (is_mark(info, MARK_BEGIN)) {
+		if (i == t->n_inside && t->n_inside < MAX_TRACEES)
+			t->inside[t->n_inside++] = pid;
+		if (!t->first)
+			t->first = pid;
+		t->several |= pid != t->first;
+	} else if (is_mark(info, MARK_END)) {
+		if (i < t->n_inside)
+			t->inside[i] = t->inside[--t->n_inside];
+	} else if (i < t->n_inside) {
+		t->total++;
+		if (pid == t->first && t->n_sequence < MAX_SEQUENCE)
+			t->sequence[t->n_sequence++] = (long)info->entry.nr;
+	}
+}
+
+/* One operation's calls, in order, when one process made them all. */
+static void list_sequence(const struct tally *t, long ops, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (t->several || t->total % ops != 0 || (size_t)(t->total / ops) > t->n_sequence)
+		return;
+	for (long k = 0; k < t->total / ops && len < size; k++) {
+		char name[24];
+
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", k ? " " : "",
+					syscall_name(t->sequence[k], name));
+	}
+}
+
 /* Count, over every process the child starts, the calls made between the
  * marks; run() makes `ops` operations. */
 static void count_syscalls(void (*run)(void *arg), void *arg, long ops,
 			   struct syscall_count *out)
 {
-	pid_t inside[MAX_TRACEES];
-	long sequence[MAX_SEQUENCE];
-	size_t n_inside = 0, n_sequence = 0;
-	long total = 0;
-	bool several = false, failed = false, unreadable = false;
-	pid_t child, pid, first = 0;
+	struct tally t = { .n_inside = 0 };
+	bool failed = false, unreadable = false;
+	pid_t child, pid;
 	int status;
 
 	out->per_op = -1;
@@ -255,34 +338,16 @@ static void count_syscalls(void (*run)(void *arg), void *arg, long ops,
 		}
 		if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
 			struct syscall_info info;
-			size_t i;
 
 			memset(&info, 0, sizeof(info));
 			/* Linux 5.3; without it, nothing is counted. */
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof(info), &info) <= 0)
 				unreadable = true;
-			for (i = 0; i < n_inside && inside[i] != pid; i++)
-				;
-			if (info.op != SYSCALL_INFO_ENTRY) {
-			} else if ((long)info.entry.nr == SYS_close &&
-				   (int)info.entry.args[0] == MARK_BEGIN) {
-				if (i == n_inside && n_inside < MAX_TRACEES)
-					inside[n_inside++] = pid;
-				if (!first)
-					first = pid;
-				several |= pid != first;
-			} else if ((long)info.entry.nr == SYS_close &&
-				   (int)info.entry.args[0] == MARK_END) {
-				if (i < n_inside)
-					inside[i] = inside[--n_inside];
-			} else if (i < n_inside) {
-				total++;
-				if (pid == first && n_sequence < MAX_SEQUENCE)
-					sequence[n_sequence++] = (long)info.entry.nr;
-			}
-		} else if (status >> 16) {
-			/* fork or clone: the new process is traced already */
-		} else if (WSTOPSIG(status) != SIGSTOP) {
+			else if (info.op == SYSCALL_INFO_ENTRY)
+				tally_entry(&t, pid, &info);
+		} else if (status >> 16 == 0 && WSTOPSIG(status) != SIGSTOP) {
+			/* A signal for the tracee (not a fork or clone event,
+			 * nor the stop a new tracee starts with): deliver it. */
 			sig = WSTOPSIG(status);
 		}
 		ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig);
@@ -293,20 +358,8 @@ static void count_syscalls(void (*run)(void *arg), void *arg, long ops,
 		fprintf(stderr, "memfd-bench: no PTRACE_GET_SYSCALL_INFO: system calls not counted\n");
 		return;
 	}
-
-	out->per_op = (double)total / (double)ops;
-	/* One operation's calls, in order, when one process made them all. */
-	if (!several && total % ops == 0 && (size_t)(total / ops) <= n_sequence) {
-		size_t len = 0;
-
-		for (long k = 0; k < total / ops && len < sizeof(out->sequence); k++) {
-			char buf[24];
-
-			len += (size_t)snprintf(out->sequence + len, sizeof(out->sequence) - len,
-						"%s%s", k ? " " : "",
-						syscall_name(sequence[k], buf));
-		}
-	}
+	out->per_op = (double)t.total / (double)ops;
+	list_sequence(&t, ops, out->sequence, sizeof(out->sequence));
 }
 
 /* Measuring ---------------------------------------------------------------- */
@@ -1021,6 +1074,22 @@ static void format_syscalls(char buf[16], const struct result *r)
 		snprintf(buf, 16, "%.1f", r->syscalls.per_op);
 }
 
+/* The 1-minute load average: the benchmark shares the machine. */
+static double load_average(void)
+{
+	FILE *f = fopen("/proc/loadavg", "re");
+	double load = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &load) != 1)
+			load = -1;
+		fclose(f);
+	}
+	return load;
+}
+
+static double load_at_start;
+
 static void print_machine(void)
 {
 	char model[128] = "unknown CPU", line[256];
@@ -1041,6 +1110,8 @@ static void print_machine(void)
 	uname(&u);
 	printf("libmemfd %s benchmark: %s, %ld CPUs, Linux %s %s\n", PACKAGE_VERSION,
 	       model, sysconf(_SC_NPROCESSORS_ONLN), u.release, u.machine);
+	printf("%s%s, %s; load average %.2f at the start, %.2f at the end\n",
+	       LIBC_VERSION, COMPILER, load_at_start, load_average());
 	printf("times are medians of alternating rounds; ratios compare variants of one run\n");
 }
 
@@ -1289,6 +1360,7 @@ int main(int argc, char **argv)
 	bool ok;
 
 	parse_options(argc, argv);
+	load_at_start = load_average();
 	/* A receiver that dies must not kill the benchmark with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 
