@@ -380,7 +380,7 @@ struct options {
 
 static struct options opt = {
 	.max_size = 1 * GiB,
-	.lifecycle_cycles = 2000,
+	.lifecycle_cycles = 1000,
 	.count = true,
 };
 
@@ -396,6 +396,7 @@ struct result {
 };
 
 #define MAX_RESULTS 128
+#define MAX_ROUNDS 128
 static struct result results[MAX_RESULTS];
 static size_t n_results;
 
@@ -443,17 +444,20 @@ static struct result *measure(const char *section, const struct variant *variant
 			      size_t n_variants, void *fixture, uint64_t size,
 			      const long *ops, int rounds, bool warm_up)
 {
-	double samples[16][64];
+	double samples[16][MAX_ROUNDS];
 	long faults[16] = { 0 };
 	struct result *first = &results[n_results];
 
-	if (n_variants > 16 || rounds > 64 || n_results + n_variants > MAX_RESULTS)
+	if (n_variants > 16 || rounds > MAX_ROUNDS || n_results + n_variants > MAX_RESULTS)
 		die("too many variants, rounds or results");
 	if (warm_up)
 		for (size_t v = 0; v < n_variants; v++)
 			variants[v].run(fixture, size, ops[v]);
 	for (int r = 0; r < rounds; r++) {
-		for (size_t v = 0; v < n_variants; v++) {
+		/* Each round starts one variant later (A B C, B C A, C A B):
+		 * none always runs first, or always after the same one. */
+		for (size_t k = 0; k < n_variants; k++) {
+			size_t v = (k + (size_t)r) % n_variants;
 			long f = page_faults();
 
 			samples[v][r] = (double)variants[v].run(fixture, size, ops[v]) / (double)ops[v];
@@ -650,7 +654,7 @@ static void bench_lifecycle(void)
 		count_ops[v] = 100;
 	}
 	res = measure("lifecycle", lifecycle_variants, N_LIFECYCLE, fixture, page, ops,
-		      rounds_or(opt.small ? 5 : 31), true);
+		      rounds_or(opt.small ? 5 : 61), true);
 	lifecycle_teardown(fixture);
 	count_variants(res, lifecycle_variants, N_LIFECYCLE, lifecycle_setup,
 		       lifecycle_teardown, page, count_ops);
@@ -1281,7 +1285,7 @@ static void usage(FILE *f)
 		"Measure libmemfd against the raw system calls, side by side.\n\n"
 		"  --max-size=SIZE   fill size and largest handoff (K, M, G suffixes; default 1G)\n"
 		"  --rounds=N        alternating rounds per measurement (default per section)\n"
-		"  --cycles=N        lifecycle cycles per round (default 2000)\n"
+		"  --cycles=N        lifecycle cycles per round (default 1000)\n"
 		"  --small           a quick run: --max-size=16M, few rounds and cycles\n"
 		"  --only=LIST       sections to run, of lifecycle,handoff,fill\n"
 		"  --no-count        do not count system calls (no ptrace)\n"
@@ -1317,8 +1321,8 @@ static void parse_options(int argc, char **argv)
 			break;
 		case ROUNDS:
 			opt.rounds = atoi(optarg);
-			if (opt.rounds < 1 || opt.rounds > 64)
-				die("--rounds: 1 to 64");
+			if (opt.rounds < 1 || opt.rounds > MAX_ROUNDS)
+				die("--rounds: 1 to %d", MAX_ROUNDS);
 			break;
 		case CYCLES:
 			opt.lifecycle_cycles = atol(optarg);
