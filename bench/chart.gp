@@ -25,10 +25,15 @@ set xrange [3000:1.5*GiB]
 set format y "%g"
 set key top left box opaque
 set grid
-plot variant("handoff", "mfd_send+mfd_recv") using 3:($6/1000) with linespoints lw 2 pt 7 \
+# Solid: each buffer acknowledged before the next; dashed: streamed.
+plot variant("handoff", "mfd_send+mfd_recv") using 3:($6/1000) with linespoints lw 2 pt 7 lc 1 \
        title "mfd_send; mfd_recv (seal check), map, read first and last byte", \
-     variant("handoff", "pipe copy") using 3:($6/1000) with linespoints lw 2 pt 5 title "copy through a pipe", \
-     variant("handoff", "socket copy") using 3:($6/1000) with linespoints lw 2 pt 9 title "copy through a socket"
+     variant("handoff", "pipe copy") using 3:($6/1000) with linespoints lw 2 pt 5 lc 2 title "copy through a pipe", \
+     variant("handoff", "socket copy") using 3:($6/1000) with linespoints lw 2 pt 9 lc 3 title "copy through a socket", \
+     variant("stream", "mfd_send+mfd_recv") using 3:($6/1000) with linespoints lw 1 dt 2 pt 6 lc 1 \
+       title "the same, streamed (dashed): no wait for each acknowledgment", \
+     variant("stream", "pipe copy") using 3:($6/1000) with linespoints lw 1 dt 2 pt 4 lc 2 notitle, \
+     variant("stream", "socket copy") using 3:($6/1000) with linespoints lw 1 dt 2 pt 8 lc 3 notitle
 
 # Bar charts: the bottom half.
 unset logscale
@@ -53,9 +58,10 @@ plot rows("lifecycle") using 0:6:xtic(2) with boxes lc rgb "#4477aa", \
 set origin 0.5,0
 stats rows("fill") using 3 nooutput
 set title sprintf("fill a new %.0f MiB buffer, from nothing to filled", STATS_max / 1048576)
-set rmargin 8
+set rmargin 4
+set bmargin 11
 set ylabel "GiB/s (median)"
-set xtics rotate by -25 left
+set xtics rotate by 30 right font ",9"
 plot rows("fill") using 0:($3/GiB/($6/1e9)):xtic(2) with boxes lc rgb "#228833", \
      rows("fill") using 0:($3/GiB/($6/1e9)):(sprintf("%.2f", $3/GiB/($6/1e9))) with labels offset 0,0.8
 

@@ -805,9 +805,11 @@ enum handoff_op { OP_QUIT, OP_HANDOFF, OP_PIPE, OP_SOCKET };
 /* What the sender asks of the receiver: n operations of one kind. */
 struct command {
 	uint32_t op;
-	uint32_t counted; /* bracket them with marks for the tracer */
+	uint32_t flags;
 	uint64_t n;
 };
+#define COUNTED 1u /* bracket them with marks for the tracer */
+#define STREAM 2u  /* acknowledge only the last */
 
 struct handoff {
 	struct mfd *blob;     /* the sealed buffer */
@@ -867,7 +869,7 @@ static void receive(int ctl, int fds, int data_pipe, int sock, uint64_t size)
 	/* Faulted in once: the copies measure copying, not page faults. */
 	memset(copy, 0, size);
 	while (read_all(ctl, &cmd, sizeof(cmd)) && cmd.op != OP_QUIT) {
-		traced = cmd.counted;
+		traced = cmd.flags & COUNTED;
 		mark(MARK_BEGIN);
 		for (uint64_t i = 0; i < cmd.n; i++) {
 			const uint8_t *p = copy;
@@ -890,7 +892,8 @@ static void receive(int ctl, int fds, int data_pipe, int sock, uint64_t size)
 			}
 			if (first != FIRST_BYTE || last != LAST_BYTE)
 				die("the receiver got the wrong bytes");
-			write_all(ctl, "k", 1);
+			if (!(cmd.flags & STREAM) || i + 1 == cmd.n)
+				write_all(ctl, "k", 1);
 		}
 		mark(MARK_END);
 		traced = false;
@@ -977,23 +980,24 @@ static void handoff_teardown(void *fixture)
 	mfd_free(h->blob);
 }
 
-/* Have the receiver take n buffers, each sent by send(); the time until
- * the last acknowledgment. */
-static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, long n)
+/* Have the receiver take n buffers, and wait for its acknowledgment of
+ * each, or (streaming) of the last only; the time that took. */
+static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, long n,
+			  bool stream)
 {
-	struct command cmd = { .op = op, .counted = traced, .n = (uint64_t)n };
+	struct command cmd = { .op = op, .n = (uint64_t)n };
 	uint64_t t;
+	char ack;
 
+	cmd.flags = (traced ? COUNTED : 0) | (stream ? STREAM : 0);
 	write_all(h->ctl, &cmd, sizeof(cmd));
 	t = clock_start();
 	for (long i = 0; i < n; i++) {
-		char ack;
-
 		if (op == OP_HANDOFF)
 			check(mfd_send(h->fds, h->blob), "mfd_send");
 		else
 			write_all(op == OP_PIPE ? h->pipe : h->sock, h->bytes, size);
-		if (!read_all(h->ctl, &ack, 1))
+		if ((!stream || i + 1 == n) && !read_all(h->ctl, &ack, 1))
 			die("the receiver has gone");
 	}
 	return clock_stop(t);
@@ -1001,17 +1005,32 @@ static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, 
 
 static uint64_t handoff_mfd_send(void *fixture, uint64_t size, long n)
 {
-	return hand_over(fixture, OP_HANDOFF, size, n);
+	return hand_over(fixture, OP_HANDOFF, size, n, false);
 }
 
 static uint64_t handoff_pipe(void *fixture, uint64_t size, long n)
 {
-	return hand_over(fixture, OP_PIPE, size, n);
+	return hand_over(fixture, OP_PIPE, size, n, false);
 }
 
 static uint64_t handoff_socket(void *fixture, uint64_t size, long n)
 {
-	return hand_over(fixture, OP_SOCKET, size, n);
+	return hand_over(fixture, OP_SOCKET, size, n, false);
+}
+
+static uint64_t stream_mfd_send(void *fixture, uint64_t size, long n)
+{
+	return hand_over(fixture, OP_HANDOFF, size, n, true);
+}
+
+static uint64_t stream_pipe(void *fixture, uint64_t size, long n)
+{
+	return hand_over(fixture, OP_PIPE, size, n, true);
+}
+
+static uint64_t stream_socket(void *fixture, uint64_t size, long n)
+{
+	return hand_over(fixture, OP_SOCKET, size, n, true);
 }
 
 static const struct variant handoff_variants[] = {
@@ -1020,6 +1039,14 @@ static const struct variant handoff_variants[] = {
 	{ "socket copy", handoff_socket },
 };
 #define N_HANDOFF (sizeof(handoff_variants) / sizeof(handoff_variants[0]))
+
+/* The same, streamed: what each buffer costs when the next one follows
+ * without waiting, without the two processes' wake-ups in between. */
+static const struct variant stream_variants[N_HANDOFF] = {
+	{ "mfd_send+mfd_recv", stream_mfd_send },
+	{ "pipe copy", stream_pipe },
+	{ "socket copy", stream_socket },
+};
 
 /* 4 KiB, 16 KiB, ... up to the largest size, and that size itself. */
 static size_t handoff_sizes(uint64_t sizes[32])
@@ -1051,7 +1078,7 @@ static void bench_handoff(void)
 	for (size_t i = 0; i < n_sizes; i++) {
 		long ops[N_HANDOFF], count_ops[N_HANDOFF];
 		void *fixture = handoff_setup(sizes[i]);
-		struct result *res;
+		struct result *res, *streamed;
 
 		for (size_t v = 0; v < N_HANDOFF; v++) {
 			ops[v] = handoff_ops(v, sizes[i], 64 * MiB, most);
@@ -1059,9 +1086,13 @@ static void bench_handoff(void)
 		}
 		res = measure("handoff", handoff_variants, N_HANDOFF, fixture, sizes[i], ops,
 			      rounds_or(opt.small ? 3 : 11), true);
+		streamed = measure("stream", stream_variants, N_HANDOFF, fixture, sizes[i], ops,
+				   rounds_or(opt.small ? 3 : 11), true);
 		handoff_teardown(fixture);
 		count_variants(res, handoff_variants, N_HANDOFF, handoff_setup, handoff_teardown,
 			       sizes[i], count_ops);
+		count_variants(streamed, stream_variants, N_HANDOFF, handoff_setup,
+			       handoff_teardown, sizes[i], count_ops);
 	}
 }
 
@@ -1200,35 +1231,35 @@ static void print_fill(void)
 		printf("  (this kernel has no MADV_POPULATE_WRITE: that variant took page faults)\n");
 }
 
-static void print_handoff(void)
+static void print_handoff(const char *section, const char *what)
 {
 	uint64_t sizes[32], at = 256 * MiB;
 	size_t n_sizes = handoff_sizes(sizes);
-	const struct result *smallest = find("handoff", handoff_variants[0].name, sizes[0]);
-	const struct result *largest = find("handoff", handoff_variants[0].name, sizes[n_sizes - 1]);
-	const struct result *target = find("handoff", handoff_variants[0].name, at);
-	const struct result *target_pipe = find("handoff", "pipe copy", at);
+	const struct result *smallest = find(section, handoff_variants[0].name, sizes[0]);
+	const struct result *largest = find(section, handoff_variants[0].name, sizes[n_sizes - 1]);
+	const struct result *target = find(section, handoff_variants[0].name, at);
+	const struct result *target_pipe = find(section, "pipe copy", at);
 	char size[32];
 
 	if (!smallest)
 		return;
-	printf("\nhandoff: give a sealed buffer to another process, which reads its first and last\n"
-	       "byte and acknowledges (%d rounds); microseconds per buffer\n", smallest->rounds);
-	printf("  %-8s %12s %12s %12s %11s %11s %9s\n", "size", "mfd_send", "pipe copy",
-	       "socket copy", "pipe/send", "sock/send", "syscalls");
+	printf("\n%s (%d rounds); microseconds per buffer\n", what, smallest->rounds);
+	printf("  %-8s %12s %12s %12s %11s %11s  %s\n", "size", "mfd_send", "pipe copy",
+	       "socket copy", "pipe/send", "sock/send", "syscalls (send/pipe/socket)");
 	for (size_t i = 0; i < n_sizes; i++) {
 		const struct result *r[N_HANDOFF];
-		char calls[N_HANDOFF][16];
+		char calls[N_HANDOFF][16], all_calls[64];
 
 		for (size_t v = 0; v < N_HANDOFF; v++) {
-			r[v] = find("handoff", handoff_variants[v].name, sizes[i]);
+			r[v] = find(section, handoff_variants[v].name, sizes[i]);
 			format_syscalls(calls[v], r[v]);
 		}
+		snprintf(all_calls, sizeof(all_calls), "%s/%s/%s", calls[0], calls[1], calls[2]);
 		format_size(size, sizes[i]);
-		printf("  %-8s %12.1f %12.1f %12.1f %11.0f %11.0f %3s/%s/%s\n", size,
+		printf("  %-8s %12.1f %12.1f %12.1f %11.0f %11.0f  %s\n", size,
 		       r[0]->median_ns / 1e3, r[1]->median_ns / 1e3, r[2]->median_ns / 1e3,
 		       r[1]->median_ns / r[0]->median_ns, r[2]->median_ns / r[0]->median_ns,
-		       calls[0], calls[1], calls[2]);
+		       all_calls);
 	}
 	format_size(size, largest->size);
 	printf("  target: flat in the size: %s takes %.2fx the time of 4 KiB\n", size,
@@ -1412,8 +1443,12 @@ int main(int argc, char **argv)
 		print_machine();
 		if (opt.lifecycle)
 			print_lifecycle();
-		if (opt.handoff)
-			print_handoff();
+		if (opt.handoff) {
+			print_handoff("handoff", "handoff: give a sealed buffer to another process, which reads its\n"
+				      "first and last byte and acknowledges it");
+			print_handoff("stream", "handoff, streamed: the same, the next buffer sent without waiting,\n"
+				      "one acknowledgment per round");
+		}
 		if (opt.fill)
 			print_fill();
 	}
