@@ -22,7 +22,7 @@ set xlabel "buffer size"
 set xtics ("4 KiB" 4096, "16 KiB" 16384, "64 KiB" 65536, "256 KiB" 262144, "1 MiB" 1048576, \
            "4 MiB" 4194304, "16 MiB" 16777216, "64 MiB" 67108864, "256 MiB" 268435456, "1 GiB" 1073741824)
 set xrange [3000:1.5*GiB]
-set format y "%g"
+set format y "%.0f"
 set key top left box opaque
 set grid
 # Solid: each buffer acknowledged before the next; dashed: streamed.
@@ -38,6 +38,7 @@ plot variant("handoff", "mfd_send+mfd_recv") using 3:($6/1000) with linespoints 
 # Bar charts: the bottom half.
 unset logscale
 unset xrange
+set format y "%g"
 set xtics autofreq
 set size 0.5,0.45
 set style fill solid 0.6 border -1
@@ -57,7 +58,8 @@ plot rows("lifecycle") using 0:6:xtic(2) with boxes lc rgb "#4477aa", \
 
 set origin 0.5,0
 stats rows("fill") using 3 nooutput
-set title sprintf("fill a new %.0f MiB buffer, from nothing to filled", STATS_max / 1048576)
+fill_size = STATS_max >= GiB ? sprintf("%.0f GiB", STATS_max / GiB) : sprintf("%.0f MiB", STATS_max / 1048576)
+set title sprintf("fill a new %s buffer, from nothing to filled", fill_size)
 set rmargin 4
 set bmargin 11
 set ylabel "GiB/s (median)"
