@@ -114,6 +114,20 @@ static void check_errno(long r, const char *what)
 		die("%s: %s", what, strerror(errno));
 }
 
+/* The number a /proc file starts with, or -1. */
+static double proc_number(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	double n = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 /* System call counting ---------------------------------------------------- */
 
 /*
@@ -562,6 +576,18 @@ static void touch(void *p)
 	*(volatile char *)p = 1;
 }
 
+/* The end of a cycle by hand: map, touch, unmap, close. */
+static void map_touch_close(int fd, uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	touch(p);
+	check_errno(munmap(p, size), "munmap");
+	close(fd);
+}
+
 /* What a careful program does by hand: the same guarantees as mfd_new (not
  * executable, sealable, close-on-exec), on older kernels too. */
 static uint64_t cycle_raw(void *fixture, uint64_t size, long n)
@@ -571,7 +597,6 @@ static uint64_t cycle_raw(void *fixture, uint64_t size, long n)
 
 	for (long i = 0; i < n; i++) {
 		int fd;
-		void *p;
 
 		if (l->noexec_seal) {
 			fd = raw_memfd_create("bench", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
@@ -583,12 +608,7 @@ static uint64_t cycle_raw(void *fixture, uint64_t size, long n)
 		check_errno(fd, "memfd_create");
 		check_errno(ftruncate(fd, (off_t)size), "ftruncate");
 		check_errno(fcntl(fd, F_ADD_SEALS, CYCLE_SEALS), "F_ADD_SEALS");
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED)
-			die("mmap: %s", strerror(errno));
-		touch(p);
-		check_errno(munmap(p, size), "munmap");
-		close(fd);
+		map_touch_close(fd, size);
 	}
 	return clock_stop(t);
 }
@@ -620,17 +640,11 @@ static uint64_t cycle_shm_open(void *fixture, uint64_t size, long n)
 
 	for (long i = 0; i < n; i++) {
 		int fd = shm_open(l->shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		void *p;
 
 		check_errno(fd, "shm_open");
 		check_errno(shm_unlink(l->shm_name), "shm_unlink");
 		check_errno(ftruncate(fd, (off_t)size), "ftruncate");
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED)
-			die("mmap: %s", strerror(errno));
-		touch(p);
-		check_errno(munmap(p, size), "munmap");
-		close(fd);
+		map_touch_close(fd, size);
 	}
 	return clock_stop(t);
 }
@@ -819,6 +833,7 @@ struct handoff {
 	int pipe;             /* the write end of the data pipe */
 	int sock;             /* the data socket */
 	pid_t receiver;
+	bool stream;          /* send the next buffer without waiting */
 };
 
 static void write_all(int fd, const void *buf, size_t len)
@@ -901,25 +916,12 @@ static void receive(int ctl, int fds, int data_pipe, int sock, uint64_t size)
 	_exit(EXIT_SUCCESS);
 }
 
-static long pipe_max_size(void)
-{
-	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "re");
-	long size = 0;
-
-	if (f) {
-		if (fscanf(f, "%ld", &size) != 1)
-			size = 0;
-		fclose(f);
-	}
-	return size;
-}
-
 static void *handoff_setup(uint64_t size)
 {
 	static struct handoff h;
 	int ctl[2], fds[2], data_pipe[2], sock[2];
 	uint8_t *data;
-	long pipe_size = pipe_max_size();
+	long pipe_size = (long)proc_number("/proc/sys/fs/pipe-max-size");
 
 	/* The sealed buffer, and its mapping as the source of the copies. */
 	data = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -959,6 +961,7 @@ static void *handoff_setup(uint64_t size)
 	h.fds = fds[0];
 	h.sock = sock[0];
 	h.pipe = data_pipe[1];
+	h.stream = false;
 	return &h;
 }
 
@@ -982,14 +985,13 @@ static void handoff_teardown(void *fixture)
 
 /* Have the receiver take n buffers, and wait for its acknowledgment of
  * each, or (streaming) of the last only; the time that took. */
-static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, long n,
-			  bool stream)
+static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, long n)
 {
 	struct command cmd = { .op = op, .n = (uint64_t)n };
 	uint64_t t;
 	char ack;
 
-	cmd.flags = (traced ? COUNTED : 0) | (stream ? STREAM : 0);
+	cmd.flags = (traced ? COUNTED : 0) | (h->stream ? STREAM : 0);
 	write_all(h->ctl, &cmd, sizeof(cmd));
 	t = clock_start();
 	for (long i = 0; i < n; i++) {
@@ -997,7 +999,7 @@ static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, 
 			check(mfd_send(h->fds, h->blob), "mfd_send");
 		else
 			write_all(op == OP_PIPE ? h->pipe : h->sock, h->bytes, size);
-		if ((!stream || i + 1 == n) && !read_all(h->ctl, &ack, 1))
+		if ((!h->stream || i + 1 == n) && !read_all(h->ctl, &ack, 1))
 			die("the receiver has gone");
 	}
 	return clock_stop(t);
@@ -1005,32 +1007,17 @@ static uint64_t hand_over(struct handoff *h, enum handoff_op op, uint64_t size, 
 
 static uint64_t handoff_mfd_send(void *fixture, uint64_t size, long n)
 {
-	return hand_over(fixture, OP_HANDOFF, size, n, false);
+	return hand_over(fixture, OP_HANDOFF, size, n);
 }
 
 static uint64_t handoff_pipe(void *fixture, uint64_t size, long n)
 {
-	return hand_over(fixture, OP_PIPE, size, n, false);
+	return hand_over(fixture, OP_PIPE, size, n);
 }
 
 static uint64_t handoff_socket(void *fixture, uint64_t size, long n)
 {
-	return hand_over(fixture, OP_SOCKET, size, n, false);
-}
-
-static uint64_t stream_mfd_send(void *fixture, uint64_t size, long n)
-{
-	return hand_over(fixture, OP_HANDOFF, size, n, true);
-}
-
-static uint64_t stream_pipe(void *fixture, uint64_t size, long n)
-{
-	return hand_over(fixture, OP_PIPE, size, n, true);
-}
-
-static uint64_t stream_socket(void *fixture, uint64_t size, long n)
-{
-	return hand_over(fixture, OP_SOCKET, size, n, true);
+	return hand_over(fixture, OP_SOCKET, size, n);
 }
 
 static const struct variant handoff_variants[] = {
@@ -1042,11 +1029,13 @@ static const struct variant handoff_variants[] = {
 
 /* The same, streamed: what each buffer costs when the next one follows
  * without waiting, without the two processes' wake-ups in between. */
-static const struct variant stream_variants[N_HANDOFF] = {
-	{ "mfd_send+mfd_recv", stream_mfd_send },
-	{ "pipe copy", stream_pipe },
-	{ "socket copy", stream_socket },
-};
+static void *stream_setup(uint64_t size)
+{
+	struct handoff *h = handoff_setup(size);
+
+	h->stream = true;
+	return h;
+}
 
 /* 4 KiB, 16 KiB, ... up to the largest size, and that size itself. */
 static size_t handoff_sizes(uint64_t sizes[32])
@@ -1077,7 +1066,7 @@ static void bench_handoff(void)
 
 	for (size_t i = 0; i < n_sizes; i++) {
 		long ops[N_HANDOFF], count_ops[N_HANDOFF];
-		void *fixture = handoff_setup(sizes[i]);
+		struct handoff *fixture = handoff_setup(sizes[i]);
 		struct result *res, *streamed;
 
 		for (size_t v = 0; v < N_HANDOFF; v++) {
@@ -1086,12 +1075,13 @@ static void bench_handoff(void)
 		}
 		res = measure("handoff", handoff_variants, N_HANDOFF, fixture, sizes[i], ops,
 			      rounds_or(opt.small ? 3 : 11), true);
-		streamed = measure("stream", stream_variants, N_HANDOFF, fixture, sizes[i], ops,
+		fixture->stream = true;
+		streamed = measure("stream", handoff_variants, N_HANDOFF, fixture, sizes[i], ops,
 				   rounds_or(opt.small ? 3 : 11), true);
 		handoff_teardown(fixture);
 		count_variants(res, handoff_variants, N_HANDOFF, handoff_setup, handoff_teardown,
 			       sizes[i], count_ops);
-		count_variants(streamed, stream_variants, N_HANDOFF, handoff_setup,
+		count_variants(streamed, handoff_variants, N_HANDOFF, stream_setup,
 			       handoff_teardown, sizes[i], count_ops);
 	}
 }
@@ -1132,15 +1122,7 @@ static void format_syscalls(char buf[16], const struct result *r)
 /* The 1-minute load average: the benchmark shares the machine. */
 static double load_average(void)
 {
-	FILE *f = fopen("/proc/loadavg", "re");
-	double load = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &load) != 1)
-			load = -1;
-		fclose(f);
-	}
-	return load;
+	return proc_number("/proc/loadavg");
 }
 
 static double load_at_start;
