@@ -405,7 +405,8 @@ struct result {
 	long ops;       /* per round */
 	int rounds;
 	double median_ns, min_ns, max_ns; /* per operation */
-	double faults;  /* page faults per operation in this process; < 0: unknown */
+	double faults;  /* page faults per operation in this process (for the
+			 * handoff, the sender); < 0: unknown */
 	struct syscall_count syscalls;
 };
 
@@ -1048,7 +1049,8 @@ static size_t handoff_sizes(uint64_t sizes[32])
 	return n;
 }
 
-/* Operations per round: a copy of the largest sizes once. */
+/* Buffers per round: always `most` handed off; of the copies, as many as
+ * make bytes_per_round (at most `most`, at least one). */
 static long handoff_ops(size_t variant, uint64_t size, uint64_t bytes_per_round, long most)
 {
 	uint64_t n = bytes_per_round / size;
