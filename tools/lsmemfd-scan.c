@@ -200,8 +200,10 @@ static int scan_fds(struct scan *s, pid_t pid, int proc_dir, bool *denied)
 	}
 	dir = fdopendir(fd_dir);
 	if (!dir) {
-		r = -errno;
-		warn("/proc/%d/fd", (int)pid);
+		/* Its fstat says ENOENT once the process has exited. */
+		r = classify(errno);
+		if (r < 0)
+			warnx("/proc/%d/fd: %s", (int)pid, strerror(-r));
 		close(fd_dir);
 		return r;
 	}
