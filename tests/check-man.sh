@@ -27,7 +27,8 @@ real_page() {
 		echo "$1"
 	fi
 }
-# The names a page's NAME section documents.
+# The names a page's NAME section documents, one a line.
+# shellcheck disable=SC2020 # commas and spaces both end a name
 page_names() {
 	sed -n '/^\.SH NAME/,/^\.SH/{/^\.SH/d;p}' "$1" | tr '\n' ' ' |
 		sed 's/ \\-.*//' | tr ', ' '\n\n' | grep -v '^$' || true
@@ -88,6 +89,7 @@ for unit in "$top_srcdir"/lib/*.c; do
 	[ -n "$fns" ] || continue
 	pages=$(for fn in $fns; do [ -f "$man/$fn.3" ] && real_page "$man/$fn.3"; done | sort -u)
 	[ -n "$pages" ] || continue
+	# shellcheck disable=SC2013 # one errno name a word
 	for err in $(grep -o -- '-E[A-Z0-9]\{2,\}' "$unit" | sort -u | sed 's/^-//'); do
 		# shellcheck disable=SC2086 # $pages is a list of files
 		grep -q "\\\\-$err\\b" $pages ||

@@ -16,7 +16,10 @@ objects=
 for lo in $LIBMEMFD_OBJECTS; do
 	lo="$top_builddir/$lo"
 	pic=$(sed -n "s/^pic_object='\\(.*\\)'\$/\\1/p" "$lo")
-	[ -n "$pic" ] && [ "$pic" != none ] || { echo "FAIL: $lo names no PIC object"; exit 1; }
+	if [ -z "$pic" ] || [ "$pic" = none ]; then
+		echo "FAIL: $lo names no PIC object"
+		exit 1
+	fi
 	objects="$objects $(dirname "$lo")/$pic"
 done
 # shellcheck disable=SC2086 # a list of objects
