@@ -83,6 +83,14 @@ for page in "$man"/*.[1-8]; do
 		fail "$rel is not listed in Makefile.am, so make install leaves it out"
 done
 
+# Each constant of our own that the header defines is explained somewhere.
+# shellcheck disable=SC2013 # one macro name a word
+for macro in $(sed -n 's/^#define \(LIBMEMFD_[A-Z0-9_]*\)[[:space:]].*/\1/p' \
+		"$top_srcdir/include/libmemfd.h"); do
+	grep -q "$macro" "$man"/*.3 "$man"/*.7 ||
+		fail "include/libmemfd.h defines $macro, which no page explains"
+done
+
 # Each -EXXX that a unit of lib/ returns is named on a page of its functions.
 for unit in "$top_srcdir"/lib/*.c; do
 	fns=$(sed -n 's/^LIBMEMFD_EXPORT .*[ *]\(mfd_[a-z0-9_]*\)(.*/\1/p' "$unit")
