@@ -310,8 +310,8 @@ int mfd_send(int sock, const struct mfd *m);
  * that arrived is closed. -EINVAL: out NULL, unknown bits in
  * required_seals, or the descriptor is not a memfd (a pipe, a socket, a
  * regular or tmpfs file); -EPERM: a required seal is missing; -EBADMSG: no
- * descriptor, several, or control data the kernel truncated; -ECONNRESET:
- * the peer closed its end; -EBADF: sock < 0 or an unusable descriptor
+ * descriptor, several, control data the kernel truncated, or an empty
+ * datagram or packet; -ECONNRESET: the peer closed its end of a stream; -EBADF: sock < 0 or an unusable descriptor
  * (O_PATH); otherwise recvmsg(2)'s error.
  */
 int mfd_recv(int sock, unsigned int required_seals, struct mfd **out);

@@ -13,9 +13,13 @@
 
 #define IMMUTABLE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
-/* Descriptors one message may bring before the kernel truncates it. Any
- * number but one is refused, so more room would only cost stack. */
+/* The SCM_RIGHTS descriptors kept track of; any more are closed at once.
+ * Any number but one is refused, so more would only cost stack. */
 #define RECV_MAX_FDS 8
+/* Room for control data beyond them: credentials, a pidfd, a security
+ * label (SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC), so that a caller's socket
+ * options do not get a good handoff refused as truncated. */
+#define RECV_OTHER_CONTROL 512
 
 #ifndef SCM_PIDFD
 #define SCM_PIDFD 0x04 /* Linux 6.5; the C library may not know it yet */
@@ -170,7 +174,8 @@ static int adopt_sealed(int fd, unsigned int required, struct mfd **out)
 	/*
 	 * Every tmpfs and hugetlbfs file is born sealed with F_SEAL_SEAL
 	 * alone, which forbids adding any other; only memfd_create makes one
-	 * without it. So any other seal proves a memfd, and the look at its
+	 * without it (how the kernel is built since sealing began in 3.17,
+	 * rather than a promise of its ABI). So any other seal proves a memfd, and the look at its
 	 * mount and name (a readlink through /proc, the costliest step of a
 	 * handoff) is needed only when the seals prove nothing.
 	 */
@@ -198,12 +203,21 @@ static int adopt_sealed(int fd, unsigned int required, struct mfd **out)
 	return 0;
 }
 
+/* An empty read: the end of a stream, or on a datagram or sequenced-packet
+ * socket an empty message (where the end cannot be told from one). */
+static bool peer_closed(int sock)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	return getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+}
+
 LIBMEMFD_EXPORT int mfd_recv(int sock, unsigned int required_seals, struct mfd **out)
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(RECV_MAX_FDS * sizeof(int)) +
-			 CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(RECV_MAX_FDS * sizeof(int)) + RECV_OTHER_CONTROL];
 	} control;
 	char byte;
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
@@ -229,7 +243,7 @@ LIBMEMFD_EXPORT int mfd_recv(int sock, unsigned int required_seals, struct mfd *
 	collect_fds(&msg, &r);
 
 	if (n == 0 && r.count == 0)
-		err = -ECONNRESET; /* the peer has closed its end */
+		err = peer_closed(sock) ? -ECONNRESET : -EBADMSG;
 	else if (msg.msg_flags & MSG_CTRUNC)
 		err = -EBADMSG; /* descriptors were dropped by the kernel */
 	else if (r.count != 1)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +24,9 @@
 
 static const char blob[] = "a sealed blob of bytes";
 
+/* The kernel's limit on descriptors in one message (SCM_MAX_FD). */
+#define MAX_SENT_FDS 253
+
 static void new_socketpair(int sv[2])
 {
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -34,13 +38,13 @@ static void send_raw(int sock, const int *fds, size_t n)
 {
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(32 * sizeof(int))];
+		char buf[CMSG_SPACE(MAX_SENT_FDS * sizeof(int))];
 	} control;
 	char byte = 'x';
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-	ck_assert_uint_le(n, 32);
+	ck_assert_uint_le(n, MAX_SENT_FDS);
 	if (n > 0) {
 		struct cmsghdr *c;
 
@@ -416,14 +420,46 @@ START_TEST(test_recv_refuses_the_same_memfd_twice)
 END_TEST
 
 /* More descriptors than the receiver has room for: the kernel truncates
- * the control data and drops the rest; the ones that arrived are closed. */
+ * the control data (MSG_CTRUNC) and drops the rest; the ones that arrived
+ * are closed. */
 START_TEST(test_recv_refuses_truncated_control_data)
 {
-	int fds[20];
+	int fds[MAX_SENT_FDS];
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		fds[i] = raw_memfd(IMMUTABLE);
 	assert_refused(fds, ARRAY_SIZE(fds), IMMUTABLE, -EBADMSG);
+}
+END_TEST
+
+/* Two sent where the receiver has room for one more descriptor: one is
+ * installed, the other dropped, and only MSG_CTRUNC tells. */
+static int recv_at_descriptor_limit(void *unused)
+{
+	struct mfd *got = POISON_PTR;
+	int sv[2], fds[2], next;
+	struct rlimit limit;
+
+	CHILD_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	fds[0] = raw_memfd(IMMUTABLE);
+	fds[1] = raw_memfd(IMMUTABLE);
+	send_raw(sv[0], fds, 2);
+	close(fds[0]);
+	close(fds[1]);
+	next = dup(0); /* the lowest free number; all below are in use */
+	CHILD_CHECK(next >= 0 && close(next) == 0);
+	CHILD_CHECK(getrlimit(RLIMIT_NOFILE, &limit) == 0);
+	limit.rlim_cur = (rlim_t)next + 1;
+	CHILD_CHECK(setrlimit(RLIMIT_NOFILE, &limit) == 0);
+	CHILD_CHECK(mfd_recv(sv[1], IMMUTABLE, &got) == -EBADMSG);
+	CHILD_CHECK(got == POISON_PTR);
+	CHILD_CHECK(fcntl(next, F_GETFD) < 0 && errno == EBADF);
+	return 0;
+}
+
+START_TEST(test_recv_refuses_what_the_kernel_truncated)
+{
+	ck_assert_child_ok(recv_at_descriptor_limit, NULL);
 }
 END_TEST
 
@@ -511,6 +547,31 @@ START_TEST(test_recv_refuses_an_o_path_memfd)
 	ck_assert_int_ge(fd, 0);
 	close(memfd);
 	assert_refused(&fd, 1, 0, -EBADF);
+}
+END_TEST
+
+/* Handoffs work on sequenced-packet sockets too; there an empty message
+ * is no end of the connection, but a message without a descriptor. */
+START_TEST(test_recv_seqpacket)
+{
+	struct mfd *m = new_sized_mfd("packet", 4096), *got = POISON_PTR;
+	struct resources before;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	ck_assert_int_eq(mfd_send(sv[0], m), 0);
+	ck_assert_int_eq(mfd_recv(sv[1], 0, &got), 0);
+	ck_assert_uint_eq(mfd_size(got), 4096);
+	mfd_free(got);
+	got = POISON_PTR;
+	ck_assert_int_eq(send(sv[0], "", 0, 0), 0);
+	before = resources_now();
+	ck_assert_int_eq(mfd_recv(sv[1], 0, &got), -EBADMSG);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
 }
 END_TEST
 
@@ -826,6 +887,7 @@ Suite *share_suite(void)
 	tcase_add_test(tc, test_recv_refuses_several_descriptors);
 	tcase_add_test(tc, test_recv_refuses_the_same_memfd_twice);
 	tcase_add_test(tc, test_recv_refuses_truncated_control_data);
+	tcase_add_test(tc, test_recv_refuses_what_the_kernel_truncated);
 	tcase_add_test(tc, test_recv_refuses_a_pipe);
 	tcase_add_test(tc, test_recv_refuses_a_socket);
 	tcase_add_test(tc, test_recv_refuses_a_directory);
@@ -835,6 +897,7 @@ Suite *share_suite(void)
 	tcase_add_test(tc, test_recv_refuses_future_write_for_write);
 	tcase_add_test(tc, test_recv_refuses_an_o_path_memfd);
 	tcase_add_test(tc, test_recv_from_closed_peer);
+	tcase_add_test(tc, test_recv_seqpacket);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_with_leak_check("allocate");
