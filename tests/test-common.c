@@ -172,6 +172,22 @@ int open_tmpfs_file(void)
 	return fd;
 }
 
+int memfd_without_sealing(void)
+{
+	/* MFD_EXEC first: with memfd_noexec at 1 a memfd made without it is
+	 * sealed with F_SEAL_EXEC; before 6.3 the flag is unknown. */
+	int fd = (int)syscall(SYS_memfd_create, "unsealable", MFD_CLOEXEC | MFD_EXEC);
+
+	if (fd < 0)
+		fd = (int)syscall(SYS_memfd_create, "unsealable", MFD_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	if (fcntl(fd, F_GET_SEALS) != F_SEAL_SEAL) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int memfd_noexec_sysctl(void)
 {
 	FILE *f = fopen("/proc/sys/vm/memfd_noexec", "re");

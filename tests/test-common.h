@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "libmemfd.h"
 
@@ -62,6 +63,16 @@ int new_memfd_seals(void);
 
 /* An unlinked read-write file on a tmpfs (not a memfd). */
 int open_tmpfs_file(void);
+
+/* A memfd whose seals are F_SEAL_SEAL alone, as a tmpfs file's are (made
+ * without MFD_ALLOW_SEALING), or -1 where the memfd_noexec sysctl seals
+ * every memfd anyway. */
+int memfd_without_sealing(void);
+
+/* Say on stderr that part of a test could not run here, and why: such a
+ * test passes on what it could check, and the log shows what it could not. */
+#define note_skipped(why) \
+	fprintf(stderr, "%s:%d: skipped here: %s\n", __FILE__, __LINE__, (why))
 
 /* /proc/sys/vm/memfd_noexec: 2 makes the kernel refuse MFD_EXEC (EACCES). */
 int memfd_noexec_sysctl(void);

@@ -201,10 +201,10 @@ static long recv_unsealed_memfd(struct env *e)
 	struct mfd *m = POISON_PTR;
 	int r;
 
-	/* The memfd_noexec sysctl gives every memfd F_SEAL_EXEC: then no
-	 * memfd is received that way, and there is no call to fail. */
-	if (e->plain_sv[1] < 0)
+	if (e->plain_sv[1] < 0) {
+		note_skipped("memfd_noexec=2 seals every memfd: no memfd needs the readlink");
 		return -EIO;
+	}
 	r = mfd_recv(e->plain_sv[1], 0, &m);
 	return m == POISON_PTR ? r : 1;
 }
@@ -316,15 +316,12 @@ static void set_up(struct env *e)
 	mfd_free(sealed);
 	/* A memfd made without MFD_ALLOW_SEALING. */
 	e->plain_sv[0] = e->plain_sv[1] = -1;
-	plain_fd = memfd_create("plain", MFD_CLOEXEC);
-	ck_assert_int_ge(plain_fd, 0);
-	if (fcntl(plain_fd, F_GET_SEALS) == F_SEAL_SEAL) {
+	plain_fd = memfd_without_sealing();
+	if (plain_fd >= 0) {
 		ck_assert_int_eq(mfd_from_fd(&plain, plain_fd), 0);
 		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->plain_sv), 0);
 		ck_assert_int_eq(mfd_send(e->plain_sv[0], plain), 0);
 		mfd_free(plain);
-	} else {
-		close(plain_fd);
 	}
 	/* The lowest free number, which the kernel gives out next. */
 	e->next_fd = dup(0);
