@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "libmemfd.h"
 
@@ -57,10 +58,12 @@ void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
 	})
 
 /*
- * Whether fd, a regular file with the given stat, is a real memfd (tmpfs
- * and hugetlbfs files answer F_GET_SEALS too), and the alignment its
- * mappings need. 0, or a negative errno if the file could not be asked.
+ * Whether fd, a regular file with the given stat and statfs, is a real
+ * memfd (tmpfs and hugetlbfs files answer F_GET_SEALS too), and the
+ * alignment its mappings need. 0, or a negative errno if the file could
+ * not be asked.
  */
-int mfd_identify(int fd, const struct stat *st, bool *memfd, uint64_t *map_align);
+int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, bool *memfd,
+		 uint64_t *map_align);
 
 #endif /* LIBMEMFD_PRIVATE_H */

@@ -142,10 +142,10 @@ static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
  * test cannot be made (no memfd_create in a sandbox, no /proc), the other
  * decides.
  */
-int mfd_identify(int fd, const struct stat *st, bool *memfd, uint64_t *map_align)
+int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, bool *memfd,
+		 uint64_t *map_align)
 {
 	char link[LINK_MAX];
-	struct statfs sfs;
 	bool hugetlb;
 	unsigned int shift = 0;
 	int64_t dev;
@@ -154,13 +154,11 @@ int mfd_identify(int fd, const struct stat *st, bool *memfd, uint64_t *map_align
 
 	*memfd = false;
 	*map_align = mfd_page_size();
-	if (fstatfs(fd, &sfs) < 0)
-		return -errno;
-	hugetlb = sfs.f_type == HUGETLBFS_MAGIC;
-	if (!hugetlb && sfs.f_type != TMPFS_MAGIC)
+	hugetlb = sfs->f_type == HUGETLBFS_MAGIC;
+	if (!hugetlb && sfs->f_type != TMPFS_MAGIC)
 		return 0;
 	if (hugetlb) {
-		*map_align = (uint64_t)sfs.f_bsize;
+		*map_align = (uint64_t)sfs->f_bsize;
 		while (shift < 63 && (1ull << shift) < *map_align)
 			shift++;
 	}
@@ -244,6 +242,7 @@ static int64_t seek_size(int fd)
 LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 {
 	uint64_t map_align;
+	struct statfs sfs;
 	struct stat st;
 	struct mfd *m;
 	int64_t size;
@@ -260,7 +259,9 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 		return -EISDIR;
 	if (S_ISREG(st.st_mode)) {
 		size = st.st_size;
-		err = mfd_identify(fd, &st, &memfd, &map_align);
+		if (fstatfs(fd, &sfs) < 0)
+			return -errno;
+		err = mfd_identify(fd, &st, &sfs, &memfd, &map_align);
 		if (err < 0)
 			return err;
 	} else {

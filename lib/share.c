@@ -183,7 +183,7 @@ static int adopt_sealed(int fd, unsigned int required, struct mfd **out)
 		memfd = true;
 		map_align = sfs.f_type == HUGETLBFS_MAGIC ? (uint64_t)sfs.f_bsize : mfd_page_size();
 	} else {
-		err = mfd_identify(fd, &st, &memfd, &map_align);
+		err = mfd_identify(fd, &st, &sfs, &memfd, &map_align);
 		if (err < 0)
 			return err;
 	}
