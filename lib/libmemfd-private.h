@@ -47,14 +47,19 @@ uint64_t mfd_page_size(void);
 #define MFD_FD_PATH_MAX (sizeof("/proc/self/fd/") + 3 * sizeof(int))
 void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
 
-/* Run a read(2)-like call until no signal interrupts it; -errno on failure. */
+/*
+ * Run a system call until no signal interrupts it; -errno on failure.
+ * Only -1 with errno set is a failure: lseek on some files (/proc/self/mem)
+ * succeeds with a negative offset, and a stale EINTR must not loop.
+ */
 #define RETRY_EINTR(type, call)                                 \
 	({                                                      \
 		type r_;                                        \
-		do                                              \
+		do {                                            \
+			errno = 0;                              \
 			r_ = (call);                            \
-		while (r_ < 0 && errno == EINTR);               \
-		r_ < 0 ? (type)-errno : r_;                     \
+		} while (r_ == -1 && errno == EINTR);           \
+		r_ == -1 && errno != 0 ? (type)-errno : r_;     \
 	})
 
 /*

@@ -229,14 +229,15 @@ static int64_t seek_size(int fd)
 {
 	off_t here = lseek(fd, 0, SEEK_CUR), end;
 
-	if (here < 0)
+	if (here == -1)
 		return -errno;
 	end = lseek(fd, 0, SEEK_END);
-	if (end < 0)
+	if (end == -1)
 		return -errno;
-	if (lseek(fd, here, SEEK_SET) < 0)
+	if (lseek(fd, here, SEEK_SET) == -1)
 		return -errno;
-	return end;
+	/* A negative end (/proc/self/mem) is no size either. */
+	return end < 0 ? -ESPIPE : end;
 }
 
 LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)

@@ -2,6 +2,7 @@
 /* io.c: mfd_read, mfd_write, mfd_seek, mfd_pread, mfd_pwrite. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -171,6 +172,30 @@ START_TEST(test_io_retries_eintr)
 }
 END_TEST
 
+/*
+ * Only -1 with errno set is a failure: /proc/self/mem takes negative
+ * offsets, and lseek returns them (glibc takes -4095..-1 for errors, so
+ * the offsets here are below that). A stale errno of EINTR must neither
+ * loop nor turn the answer into a false success at offset 0.
+ */
+START_TEST(test_seek_negative_offset)
+{
+	struct mfd *m = NULL;
+	int fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	errno = 0;
+	ck_assert_int_eq(mfd_seek(m, -8192, SEEK_SET), -8192);
+	errno = EINTR; /* stale, from some earlier call */
+	ck_assert_int_eq(mfd_seek(m, -16384, SEEK_SET), -16384);
+	ck_assert_int_eq(mfd_seek(m, 4096, SEEK_CUR), -12288);
+	/* A real failure is still one. */
+	ck_assert_int_eq(mfd_seek(m, 0, SEEK_END), -EINVAL);
+	mfd_free(m);
+}
+END_TEST
+
 Suite *io_suite(void)
 {
 	Suite *s = suite_create("io");
@@ -184,6 +209,7 @@ Suite *io_suite(void)
 	tcase_add_test(tc, test_io_read_only_descriptor);
 	tcase_add_test(tc, test_positioned_io_kernel_errors);
 	tcase_add_test(tc, test_io_retries_eintr);
+	tcase_add_test(tc, test_seek_negative_offset);
 	suite_add_tcase(s, tc);
 	return s;
 }
