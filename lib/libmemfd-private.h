@@ -62,6 +62,20 @@ void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
 		r_ == -1 && errno != 0 ? (type)-errno : r_;     \
 	})
 
+/* A file system's magic number (<linux/magic.h>): f_type is a signed
+ * word, 32 bits on 32-bit systems, where some magics do not fit. */
+static inline uint32_t mfd_fs_magic(const struct statfs *sfs)
+{
+	return (uint32_t)sfs->f_type;
+}
+
+/* Whether n cannot be a file offset; takes any unsigned width (size_t
+ * too, where the comparison alone would be always false on 32 bits). */
+static inline bool mfd_above_off_max(uint64_t n)
+{
+	return n > (uint64_t)INT64_MAX;
+}
+
 /*
  * Whether fd, a regular file with the given stat and statfs, is a real
  * memfd (tmpfs and hugetlbfs files answer F_GET_SEALS too), and the

@@ -154,8 +154,8 @@ int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, bool *
 
 	*memfd = false;
 	*map_align = mfd_page_size();
-	hugetlb = sfs->f_type == HUGETLBFS_MAGIC;
-	if (!hugetlb && sfs->f_type != TMPFS_MAGIC)
+	hugetlb = mfd_fs_magic(sfs) == HUGETLBFS_MAGIC;
+	if (!hugetlb && mfd_fs_magic(sfs) != TMPFS_MAGIC)
 		return 0;
 	if (hugetlb) {
 		*map_align = (uint64_t)sfs->f_bsize;

@@ -79,7 +79,7 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 	/* A huge page cannot be unmapped in part, so it is mapped whole. */
 	if (m->map_align != mfd_page_size() && length % m->map_align != 0)
 		return -EINVAL;
-	if (length > (uint64_t)INT64_MAX || offset > (uint64_t)INT64_MAX - length)
+	if (mfd_above_off_max(length) || offset > (uint64_t)INT64_MAX - length)
 		return -EINVAL;
 	err = check_end(m, offset + length);
 	if (err < 0)

@@ -49,7 +49,7 @@ LIBMEMFD_EXPORT int mfd_new_sealed(struct mfd **out, const char *name,
 	struct mfd *m;
 	int err;
 
-	if (!out || (!data && length > 0) || length > (uint64_t)INT64_MAX)
+	if (!out || (!data && length > 0) || mfd_above_off_max(length))
 		return -EINVAL;
 	err = mfd_new(&m, name, 0);
 	if (err < 0)
@@ -162,7 +162,7 @@ static int adopt_sealed(int fd, unsigned int required, struct mfd **out)
 	/* Only tmpfs and hugetlbfs files can carry seals. */
 	if (fstatfs(fd, &sfs) < 0)
 		return -errno;
-	if (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC)
+	if (mfd_fs_magic(&sfs) != TMPFS_MAGIC && mfd_fs_magic(&sfs) != HUGETLBFS_MAGIC)
 		return -EINVAL;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0)
@@ -181,7 +181,7 @@ static int adopt_sealed(int fd, unsigned int required, struct mfd **out)
 	 */
 	if ((unsigned int)seals & ~(unsigned int)F_SEAL_SEAL) {
 		memfd = true;
-		map_align = sfs.f_type == HUGETLBFS_MAGIC ? (uint64_t)sfs.f_bsize : mfd_page_size();
+		map_align = mfd_fs_magic(&sfs) == HUGETLBFS_MAGIC ? (uint64_t)sfs.f_bsize : mfd_page_size();
 	} else {
 		err = mfd_identify(fd, &st, &sfs, &memfd, &map_align);
 		if (err < 0)

@@ -103,7 +103,7 @@ static int describe(int fd, const struct stat *st, struct memfd_entry *e)
 		e->dev = (uint64_t)st->st_dev;
 		e->inode = (uint64_t)st->st_ino;
 		e->exec = (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
-		e->hugetlb = sfs.f_type == HUGETLBFS_MAGIC;
+		e->hugetlb = (uint32_t)sfs.f_type == HUGETLBFS_MAGIC; /* f_type is signed */
 	}
 	mfd_free(m);
 	if (r == -EINVAL)
