@@ -170,7 +170,10 @@ int mfd_new(struct mfd **out, const char *name, unsigned int flags);
 /*
  * Adopt an open descriptor of any file; the recorded size is the file's
  * size (found by seeking to its end, offset restored, for other than
- * regular files). On failure the caller still owns fd. -EBADF: fd < 0 or
+ * regular files). Whether it is a memfd is decided as mfd_recv decides,
+ * failing closed: what cannot be proven one (with no descriptor slot left
+ * for the proof, a file whose seals prove nothing) is taken for a file
+ * that is not. On failure the caller still owns fd. -EBADF: fd < 0 or
  * not open; -EINVAL: out is NULL; -EISDIR: a directory; -ESPIPE: a pipe
  * or socket, which has no size.
  */
@@ -212,8 +215,8 @@ int mfd_set_size(struct mfd *m, uint64_t size);
 /*
  * The F_SEAL_* bitmask, or -EINVAL for a file that is not a memfd (tmpfs
  * and hugetlbfs files answer F_GET_SEALS too, but are not memfds; an
- * adopted file is told apart by the kernel-internal mount memfds live on
- * and by its "memfd:" name).
+ * adopted file is told apart by its seals, or else by the kernel-internal
+ * mount memfds live on and its "memfd:" name).
  */
 int mfd_get_seals(const struct mfd *m);
 
@@ -303,16 +306,19 @@ int mfd_send(int sock, const struct mfd *m);
 
 /*
  * Receive one memfd sent by mfd_send and adopt it, close-on-exec. It is
- * accepted only if it is a real memfd (a tmpfs or /dev/shm file is not,
- * though it answers F_GET_SEALS) carrying every seal in required_seals;
- * the recorded size is read after the seals are checked, so that with
- * F_SEAL_SHRINK it can be trusted. Whatever is refused, every descriptor
- * that arrived is closed. -EINVAL: out NULL, unknown bits in
- * required_seals, or the descriptor is not a memfd (a pipe, a socket, a
- * regular or tmpfs file); -EPERM: a required seal is missing; -EBADMSG: no
- * descriptor, several, control data the kernel truncated, or an empty
- * datagram or packet; -ECONNRESET: the peer closed its end of a stream; -EBADF: sock < 0 or an unusable descriptor
- * (O_PATH); otherwise recvmsg(2)'s error.
+ * accepted only if it can be proven a real memfd (a tmpfs or /dev/shm
+ * file is not, though it answers F_GET_SEALS; what cannot be proven is
+ * refused) carrying every seal in required_seals; the recorded size is
+ * read after the seals are checked, so that with F_SEAL_SHRINK it can be
+ * trusted. An empty datagram or packet that carries one memfd is a valid
+ * handoff. Whatever is refused, every descriptor that arrived is closed.
+ * -EINVAL: out NULL, unknown bits in required_seals, or the descriptor is
+ * not (or cannot be proven) a memfd (a pipe, a socket, a regular or tmpfs
+ * file); -EPERM: a required seal is missing; -EBADMSG: no descriptor,
+ * several, control data the kernel truncated, or an empty datagram or
+ * packet that carries none; -ECONNRESET: the peer closed its end (of a
+ * stream or a sequenced-packet socket); -EBADF: sock < 0 or an unusable
+ * descriptor (O_PATH); otherwise recvmsg(2)'s error.
  */
 int mfd_recv(int sock, unsigned int required_seals, struct mfd **out);
 

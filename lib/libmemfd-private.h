@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/vfs.h>
 
 #include "libmemfd.h"
@@ -38,6 +39,8 @@ struct mfd {
 	 * page size, or the huge page size. */
 	uint64_t map_align;
 };
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The system's page size, without a system call. */
 uint64_t mfd_page_size(void);
@@ -77,12 +80,16 @@ static inline bool mfd_above_off_max(uint64_t n)
 }
 
 /*
- * Whether fd, a regular file with the given stat and statfs, is a real
- * memfd (tmpfs and hugetlbfs files answer F_GET_SEALS too), and the
- * alignment its mappings need. 0, or a negative errno if the file could
- * not be asked.
+ * Whether fd, a regular file with the given stat, statfs and seals (as
+ * F_GET_SEALS answered, or negative if it failed), can be proven a memfd,
+ * failing closed: what cannot be proven is not one. Also the alignment its
+ * mappings need. 0, or a negative errno if the file could not be asked.
  */
-int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, bool *memfd,
-		 uint64_t *map_align);
+int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, int seals,
+		 bool *memfd, uint64_t *map_align);
+
+/* Learn what mfd_identify needs (the devices of the kernel's memfd mounts)
+ * while a descriptor slot is still free: called before a receive. */
+void mfd_identify_prepare(void);
 
 #endif /* LIBMEMFD_PRIVATE_H */

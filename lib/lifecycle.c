@@ -2,6 +2,8 @@
 /* fd lifecycle: creating, adopting, naming and releasing memfds. */
 #include "libmemfd-private.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +27,11 @@
 /* Set once a kernel (before 6.3) has refused MFD_EXEC/MFD_NOEXEC_SEAL. */
 static int kernel_lacks_exec_flags;
 
-/* st_dev + 1 of the kernel-internal mounts that hold memfds: one tmpfs,
- * and a hugetlbfs per huge page size (by log2). 0: not looked up yet. */
+/* st_dev + MOUNT_DEV_BIAS of the kernel-internal mounts that hold memfds:
+ * one tmpfs, and a hugetlbfs per huge page size (by log2). 0: not learned
+ * yet; MOUNT_UNKNOWABLE: the probe failed in a way that would last. */
+#define MOUNT_UNKNOWABLE 1
+#define MOUNT_DEV_BIAS 2
 static uint64_t shmem_mount_dev;
 static uint64_t hugetlb_mount_dev[64];
 
@@ -82,8 +87,17 @@ static int create_fd(const char *name, unsigned int flags)
 	return fd;
 }
 
+/* A failed probe that would fail again (a sandbox that denies
+ * memfd_create, a huge page size the kernel lacks), unlike running out of
+ * descriptors or memory for a while. */
+static bool probe_failure_lasts(int err)
+{
+	return err != -EMFILE && err != -ENFILE && err != -ENOMEM;
+}
+
 /* The device of the mount that memfds of this kind live on, learned once
- * by making one: the kernel makes these mounts at boot. */
+ * by making one (the kernel makes these mounts at boot), or a negative
+ * errno while it cannot be learned. */
 static int64_t memfd_mount_device(bool hugetlb, unsigned int page_shift)
 {
 	uint64_t *cache = hugetlb ? &hugetlb_mount_dev[page_shift & 63] : &shmem_mount_dev;
@@ -92,18 +106,90 @@ static int64_t memfd_mount_device(bool hugetlb, unsigned int page_shift)
 	struct stat st;
 	int fd, err = 0;
 
+	/* Relaxed is enough: every thread that learns it stores the same. */
+	if (known == MOUNT_UNKNOWABLE)
+		return -ENODEV;
 	if (known)
-		return (int64_t)(known - 1);
+		return (int64_t)(known - MOUNT_DEV_BIAS);
 	fd = create_fd("libmemfd-probe", flags);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		err = -errno;
-	close(fd);
-	if (err < 0)
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0)
+			err = -errno;
+		close(fd);
+	} else {
+		err = fd;
+	}
+	if (err < 0) {
+		if (probe_failure_lasts(err))
+			__atomic_store_n(cache, MOUNT_UNKNOWABLE, __ATOMIC_RELAXED);
 		return err;
-	__atomic_store_n(cache, (uint64_t)st.st_dev + 1, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(cache, (uint64_t)st.st_dev + MOUNT_DEV_BIAS, __ATOMIC_RELAXED);
 	return (int64_t)st.st_dev;
+}
+
+static unsigned int log2_of(uint64_t n)
+{
+	unsigned int shift = 0;
+
+	while (shift < 63 && (1ull << shift) < n)
+		shift++;
+	return shift;
+}
+
+/* Set once the huge page sizes have been read for probing. */
+static int hugetlb_sizes_read;
+
+/* Probe the mount of every huge page size the kernel offers
+ * (/sys/kernel/mm/hugepages/hugepages-<kB>kB), once: a receiver cannot
+ * know beforehand which size a sender's memfd will have. The directory is
+ * closed before probing, so that one free descriptor slot is enough. */
+static void prepare_hugetlb_mounts(void)
+{
+	unsigned int shifts[16], count = 0;
+	struct dirent *e;
+	DIR *dir;
+
+	if (__atomic_load_n(&hugetlb_sizes_read, __ATOMIC_RELAXED))
+		return;
+	dir = opendir("/sys/kernel/mm/hugepages");
+	if (!dir) {
+		if (errno != EMFILE && errno != ENFILE && errno != ENOMEM)
+			__atomic_store_n(&hugetlb_sizes_read, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	while ((e = readdir(dir)) && count < ARRAY_SIZE(shifts)) {
+		unsigned long long kib;
+		char unit;
+
+		if (sscanf(e->d_name, "hugepages-%llukB%c", &kib, &unit) == 1 && kib > 0 &&
+		    kib < (1ull << 53))
+			shifts[count++] = log2_of(kib * 1024);
+	}
+	closedir(dir);
+	__atomic_store_n(&hugetlb_sizes_read, 1, __ATOMIC_RELAXED);
+	for (unsigned int i = 0; i < count; i++)
+		memfd_mount_device(true, shifts[i]);
+}
+
+void mfd_identify_prepare(void)
+{
+	/* Once learned, two loads: no system call on the receive path. */
+	if (!__atomic_load_n(&shmem_mount_dev, __ATOMIC_RELAXED))
+		memfd_mount_device(false, 0);
+	prepare_hugetlb_mounts();
+}
+
+/* 1 if procfs is what is mounted at /proc (not merely whether a path
+ * under it exists), 0 if not, or a negative errno if that cannot be told:
+ * only with procfs there does a missing memfd name mean anything. */
+static int proc_mounted(void)
+{
+	struct statfs sfs;
+
+	if (statfs("/proc", &sfs) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return mfd_fs_magic(&sfs) == PROC_SUPER_MAGIC;
 }
 
 /* The name in a memfd's /proc/self/fd link; NULL if the link is not one. */
@@ -136,18 +222,26 @@ static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
 }
 
 /*
- * Files on a mounted tmpfs (/dev/shm) or hugetlbfs answer F_GET_SEALS too;
- * a memfd lives on the kernel's own mount and is named "memfd:" (other
- * files there, SysV shm or shared anonymous memory, are not). Where one
- * test cannot be made (no memfd_create in a sandbox, no /proc), the other
- * decides.
+ * Failing closed: a file is a memfd only when that is proven.
+ *
+ * Every tmpfs and hugetlbfs file is born sealed with F_SEAL_SEAL alone,
+ * which forbids adding any other; only memfd_create (with
+ * MFD_ALLOW_SEALING) makes one without it. So seals other than exactly
+ * F_SEAL_SEAL prove a memfd: a seal besides it, or none at all (how the
+ * kernel is built since sealing began in 3.17, rather than a promise of
+ * its ABI). Otherwise the file must lie on the kernel's own memfd mount,
+ * whose device is learned from a memfd made here, and, where procfs is
+ * mounted, be named "memfd:" there (other files on that mount, SysV shm or
+ * shared anonymous memory, are not memfds). A name alone proves nothing: a
+ * tmpfs file on a detached mount reads exactly like a memfd. Where the
+ * mount cannot be learned (no memfd_create in a sandbox, no descriptor
+ * slot left), nothing proves it.
  */
-int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, bool *memfd,
-		 uint64_t *map_align)
+int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, int seals,
+		 bool *memfd, uint64_t *map_align)
 {
 	char link[LINK_MAX];
 	bool hugetlb;
-	unsigned int shift = 0;
 	int64_t dev;
 	size_t len;
 	int err;
@@ -157,20 +251,26 @@ int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, bool *
 	hugetlb = mfd_fs_magic(sfs) == HUGETLBFS_MAGIC;
 	if (!hugetlb && mfd_fs_magic(sfs) != TMPFS_MAGIC)
 		return 0;
-	if (hugetlb) {
+	if (hugetlb)
 		*map_align = (uint64_t)sfs->f_bsize;
-		while (shift < 63 && (1ull << shift) < *map_align)
-			shift++;
+	if (seals >= 0 && seals != F_SEAL_SEAL) {
+		*memfd = true;
+		return 0;
 	}
 
-	dev = memfd_mount_device(hugetlb, shift);
-	if (dev >= 0 && (uint64_t)st->st_dev != (uint64_t)dev)
+	dev = memfd_mount_device(hugetlb, hugetlb ? log2_of(*map_align) : 0);
+	if (dev < 0 || (uint64_t)st->st_dev != (uint64_t)dev)
 		return 0;
+	err = proc_mounted();
+	if (err < 0)
+		return err;
+	if (err == 0) {
+		*memfd = true; /* the mount alone decides */
+		return 0;
+	}
 	if (link_name(fd, link, &len, &err))
 		*memfd = true;
-	else if (err == -ENOENT)
-		*memfd = true; /* no /proc: the mount alone decides */
-	else if (err != -EINVAL)
+	else if (err != -EINVAL && err != -ENOENT)
 		return err;
 	return 0;
 }
@@ -248,7 +348,7 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 	struct mfd *m;
 	int64_t size;
 	bool memfd;
-	int err;
+	int seals, err;
 
 	if (fd < 0)
 		return -EBADF;
@@ -262,7 +362,11 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 		size = st.st_size;
 		if (fstatfs(fd, &sfs) < 0)
 			return -errno;
-		err = mfd_identify(fd, &st, &sfs, &memfd, &map_align);
+		/* Only tmpfs and hugetlbfs files can be memfds, or carry seals. */
+		seals = -1;
+		if (mfd_fs_magic(&sfs) == TMPFS_MAGIC || mfd_fs_magic(&sfs) == HUGETLBFS_MAGIC)
+			seals = fcntl(fd, F_GET_SEALS);
+		err = mfd_identify(fd, &st, &sfs, seals, &memfd, &map_align);
 		if (err < 0)
 			return err;
 	} else {

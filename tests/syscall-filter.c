@@ -38,6 +38,10 @@ static const char *const *syscall_names(enum syscall_group call)
 		[CALL_FALLOCATE] = { "fallocate" },
 		[CALL_SENDMSG] = { "sendmsg" },
 		[CALL_RECVMSG] = { "recvmsg" },
+		[CALL_SENDTO] = { "sendto" },
+		[CALL_GETSOCKOPT] = { "getsockopt" },
+		[CALL_POLL] = { "poll", "ppoll" },
+		[CALL_STATFS] = { "statfs", "statfs64" },
 	};
 
 	return names[call];

@@ -31,6 +31,10 @@ enum syscall_group {
 	CALL_FALLOCATE,
 	CALL_SENDMSG,
 	CALL_RECVMSG,
+	CALL_SENDTO,    /* send(3) */
+	CALL_GETSOCKOPT,
+	CALL_POLL,      /* poll, ppoll */
+	CALL_STATFS,    /* statfs, statfs64 */
 };
 
 /* A condition on the low 32 bits of one argument of the call. */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -238,4 +240,90 @@ struct mfd *adopt_read_only(const struct mfd *m)
 
 	ck_assert_int_eq(mfd_from_fd(&ro, reopen_read_only(m)), 0);
 	return ro;
+}
+
+/* Write all of text to a file of /proc/self. */
+static int write_proc_self(const char *name, const char *text)
+{
+	char path[64];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int enter_mount_namespace(void)
+{
+	char map[64];
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	int err;
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		if (errno != EPERM)
+			return -errno;
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0)
+			return -errno;
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned int)uid);
+		err = write_proc_self("uid_map", map);
+		if (err == 0)
+			err = write_proc_self("setgroups", "deny");
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned int)gid);
+		if (err == 0)
+			err = write_proc_self("gid_map", map);
+		if (err < 0)
+			return err;
+	}
+	/* The types are ignored here, but valgrind checks them. */
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+long send_with_fds(int sock, const void *data, size_t length, const int *fds, size_t n)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(MAX_SENT_FDS * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = length };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (n > MAX_SENT_FDS)
+		return -1;
+	if (n > 0) {
+		struct cmsghdr *c;
+
+		memset(&control, 0, sizeof(control));
+		msg.msg_control = control.buf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	return (long)sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+int leave_free_slots(int free_slots)
+{
+	struct rlimit lim;
+	int lowest = dup(0);
+
+	if (lowest < 0)
+		return -errno;
+	close(lowest);
+	/* Every number below the lowest free one is taken; those above the
+	 * new limit that are open stay open, but none can be opened there. */
+	lim.rlim_cur = lim.rlim_max = (rlim_t)(lowest + free_slots);
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+		return -errno;
+	return lowest;
 }

@@ -83,6 +83,24 @@ int reopen_read_only(const struct mfd *m);
 /* A second handle on the same file, through a read-only descriptor. */
 struct mfd *adopt_read_only(const struct mfd *m);
 
+/* The kernel's limit on descriptors in one message (SCM_MAX_FD). */
+#define MAX_SENT_FDS 253
+
+/* What a sender that does not use the library may put on the wire:
+ * data[0, length) with n descriptors (0 for none) as SCM_RIGHTS; sendmsg's
+ * result, with MSG_NOSIGNAL. */
+long send_with_fds(int sock, const void *data, size_t length, const int *fds, size_t n);
+
+/* Make fd the only descriptor slot left (RLIMIT_NOFILE), or leave none
+ * (free_slots 0), for a test of what happens at the limit; the lowest
+ * free descriptor number. Only for a child of run_isolated. */
+int leave_free_slots(int free_slots);
+
+/* Enter a mount namespace of this process's own, with every mount
+ * private: as root, or else in a user namespace mapping this user to its
+ * root. 0, or a negative errno where neither is allowed here. */
+int enter_mount_namespace(void);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 Suite *lifecycle_suite(void);
@@ -91,6 +109,7 @@ Suite *seals_suite(void);
 Suite *map_suite(void);
 Suite *io_suite(void);
 Suite *share_suite(void);
+Suite *identify_suite(void);
 Suite *faults_suite(void);
 Suite *model_suite(void);
 

@@ -85,6 +85,24 @@ static long adopt(struct env *e)
 	return r;
 }
 
+/* A memfd whose seals prove nothing: mfd_from_fd asks /proc for its name. */
+static long adopt_unsealed(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	int fd = memfd_without_sealing(), r;
+
+	if (fd < 0) {
+		note_skipped("memfd_noexec=2 seals every memfd: no memfd needs the readlink");
+		return -EACCES;
+	}
+	r = mfd_from_fd(&m, fd);
+	if (m != POISON_PTR)
+		return 1;
+	if (fcntl(fd, F_GETFD) < 0 || close(fd) < 0)
+		return 2;
+	return r;
+}
+
 static long adopt_device(struct env *e)
 {
 	struct mfd *m = POISON_PTR;
@@ -237,7 +255,7 @@ static const struct fault faults[] = {
 	  { FAIL(CALL_MEMFD_CREATE, ENOSYS) }, kernel_supported },
 	{ "mfd_from_fd: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, NEXT_FD) }, adopt },
 	{ "mfd_from_fd: fstatfs EIO", { FAIL_ON(CALL_FSTATFS, EIO, 0, NEXT_FD) }, adopt },
-	{ "mfd_from_fd: readlink EACCES", { FAIL(CALL_READLINK, EACCES) }, adopt },
+	{ "mfd_from_fd: readlink EACCES", { FAIL(CALL_READLINK, EACCES) }, adopt_unsealed },
 	{ "mfd_from_fd: lseek EIO on a device", { FAIL_ON(CALL_LSEEK, EIO, 0, NEXT_FD) },
 	  adopt_device },
 	{ "mfd_get_name: readlink EIO", { FAIL(CALL_READLINK, EIO) }, get_name },
@@ -274,6 +292,7 @@ static const struct fault faults[] = {
 	{ "mfd_recv: fstatfs EIO", { FAIL_ON(CALL_FSTATFS, EIO, 0, NEXT_FD) }, recv_memfd },
 	{ "mfd_recv: readlink EIO", { FAIL(CALL_READLINK, EIO) }, recv_unsealed_memfd },
 	{ "mfd_recv: fcntl(F_GET_SEALS) EIO", { FAIL_ON(CALL_FCNTL, EIO, 0, NEXT_FD) }, recv_memfd },
+	{ "mfd_recv: statfs(/proc) EIO", { FAIL(CALL_STATFS, EIO) }, recv_unsealed_memfd },
 	{ "mfd_allocate: fallocate ENOSPC", { FAIL_ON(CALL_FALLOCATE, ENOSPC, 0, THE_MFD) },
 	  allocate },
 	{ "mfd_punch_hole: fallocate EIO", { FAIL_ON(CALL_FALLOCATE, EIO, 0, THE_MFD) },

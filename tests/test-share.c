@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,6 @@
 
 static const char blob[] = "a sealed blob of bytes";
 
-/* The kernel's limit on descriptors in one message (SCM_MAX_FD). */
-#define MAX_SENT_FDS 253
-
 static void new_socketpair(int sv[2])
 {
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -36,28 +34,8 @@ static void new_socketpair(int sv[2])
  * descriptors (0 for none) with one byte of data. */
 static void send_raw(int sock, const int *fds, size_t n)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(MAX_SENT_FDS * sizeof(int))];
-	} control;
-	char byte = 'x';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-
 	ck_assert_uint_le(n, MAX_SENT_FDS);
-	if (n > 0) {
-		struct cmsghdr *c;
-
-		memset(&control, 0, sizeof(control));
-		msg.msg_control = control.buf;
-		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(n * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-	}
-	ck_assert_int_eq(sendmsg(sock, &msg, MSG_NOSIGNAL), 1);
+	ck_assert_int_eq(send_with_fds(sock, "x", 1, fds, n), 1);
 }
 
 /* Send fds as a hostile peer would, close the sender's copies, and check
@@ -581,19 +559,65 @@ START_TEST(test_recv_seqpacket)
 }
 END_TEST
 
-START_TEST(test_recv_from_closed_peer)
+/* A peer that has closed its end, or shut down writing: -ECONNRESET on
+ * every later call (never an error a caller would retry for ever), on a
+ * stream and on a sequenced-packet socket alike. */
+static void assert_closed_peer(int type, bool shut_down)
 {
 	struct mfd *got = POISON_PTR;
 	struct resources before;
 	int sv[2];
 
-	new_socketpair(sv);
-	close(sv[0]);
+	ck_assert_int_eq(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv), 0);
+	if (shut_down)
+		ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+	else
+		close(sv[0]);
 	before = resources_now();
-	ck_assert_int_eq(mfd_recv(sv[1], 0, &got), -ECONNRESET);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(mfd_recv(sv[1], 0, &got), -ECONNRESET);
 	ck_assert_ptr_eq(got, POISON_PTR);
 	ck_assert_resources_unchanged(before);
+	if (shut_down)
+		close(sv[0]);
 	close(sv[1]);
+}
+
+START_TEST(test_recv_from_closed_peer)
+{
+	assert_closed_peer(SOCK_STREAM, false);
+	assert_closed_peer(SOCK_STREAM, true);
+	assert_closed_peer(SOCK_SEQPACKET, false);
+	assert_closed_peer(SOCK_SEQPACKET, true);
+}
+END_TEST
+
+/* An empty datagram or packet that carries one memfd is a handoff, as
+ * libsystemd sends large journal entries; one that carries none is not. */
+START_TEST(test_recv_empty_message_with_memfd)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_SEQPACKET };
+
+	for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
+		struct mfd *m = new_sized_mfd("empty", 4096), *got = POISON_PTR;
+		struct resources before;
+		int sv[2], fd = mfd_fd(m);
+
+		ck_assert_int_eq(socketpair(AF_UNIX, types[t] | SOCK_CLOEXEC, 0, sv), 0);
+		ck_assert_int_eq(send_with_fds(sv[0], NULL, 0, &fd, 1), 0);
+		ck_assert_int_eq(mfd_recv(sv[1], 0, &got), 0);
+		ck_assert_uint_eq(mfd_size(got), 4096);
+		mfd_free(got);
+		got = POISON_PTR;
+		ck_assert_int_eq(send_with_fds(sv[0], NULL, 0, NULL, 0), 0);
+		before = resources_now();
+		ck_assert_int_eq(mfd_recv(sv[1], 0, &got), -EBADMSG);
+		ck_assert_ptr_eq(got, POISON_PTR);
+		ck_assert_resources_unchanged(before);
+		close(sv[0]);
+		close(sv[1]);
+		mfd_free(m);
+	}
 }
 END_TEST
 
@@ -908,6 +932,7 @@ Suite *share_suite(void)
 	tcase_add_test(tc, test_recv_refuses_future_write_for_write);
 	tcase_add_test(tc, test_recv_refuses_an_o_path_memfd);
 	tcase_add_test(tc, test_recv_from_closed_peer);
+	tcase_add_test(tc, test_recv_empty_message_with_memfd);
 	tcase_add_test(tc, test_recv_seqpacket);
 	suite_add_tcase(s, tc);
 
