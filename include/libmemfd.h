@@ -341,6 +341,42 @@ int mfd_allocate(struct mfd *m, uint64_t offset, uint64_t length);
  */
 int mfd_punch_hole(struct mfd *m, uint64_t offset, uint64_t length);
 
+/* messages that carry a memfd (since 1.2) */
+
+/*
+ * Send data[0, length) as one message with the memfd's descriptor attached
+ * (SCM_RIGHTS), never raising SIGPIPE; 0 once all of it is sent. A short
+ * send on a stream is completed, waiting for room even on a non-blocking
+ * socket; the descriptor travels with the first byte, and on a stream the
+ * bytes may arrive joined to earlier ones. length 0 sends an empty
+ * datagram or packet carrying the descriptor (as systemd-journald takes
+ * large entries). -EINVAL: m NULL, data NULL with length > 0, or length 0
+ * on a stream socket; -EBADF: sock < 0; -EAGAIN: a non-blocking socket
+ * had no room and nothing was sent; -EPIPE: the peer has gone; otherwise
+ * sendmsg(2)'s error. After part of a message went out on a stream, an
+ * error leaves that stream unusable.
+ */
+int mfd_send_msg(int sock, const struct mfd *m, const void *data, size_t length);
+
+/*
+ * One recvmsg(2) of at most size bytes into buf; returns the number of
+ * bytes, and sets *out to the memfd that came with them, accepted as
+ * mfd_recv accepts one, or to NULL when none came. 0 with *out NULL is
+ * the end of the connection and nothing else (end of file on a stream; an
+ * empty read with the peer gone on a sequenced-packet socket). An empty
+ * datagram or packet that carries a memfd returns 0 with *out set.
+ * -EINVAL: out NULL, buf NULL with size > 0, unknown bits in
+ * required_seals, size 0 on a stream socket, or a descriptor that is not
+ * a memfd; -EBADF: sock < 0; -EMSGSIZE: a datagram or packet longer than
+ * size; -EBADMSG: several descriptors, control data the kernel truncated,
+ * or an empty datagram or packet that carries none; -EPERM: a required
+ * seal is missing; otherwise recvmsg(2)'s error. On every error the
+ * message is consumed, *out is not written, and every descriptor that
+ * arrived is closed.
+ */
+ssize_t mfd_recv_msg(int sock, unsigned int required_seals, void *buf, size_t size,
+		     struct mfd **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -206,11 +206,11 @@ static bool connection_ended(int sock)
  * arrived taken out of the control data. *out is the memfd that came,
  * accepted as adopt_received does, or NULL. Returns the number of
  * bytes; 0 with *out NULL is the end of the connection, and nothing else.
- * A datagram or packet longer than size has its tail dropped. On every
- * error each descriptor that arrived is closed.
+ * whole: a datagram or packet longer than size is -EMSGSIZE (else its
+ * tail is dropped). On every error each descriptor that arrived is closed.
  */
-static ssize_t receive(int sock, unsigned int required, void *buf, size_t size,
-		       struct mfd **out)
+static ssize_t receive(int sock, unsigned int required, void *buf, size_t size, bool whole,
+		    struct mfd **out)
 {
 	union {
 		struct cmsghdr align;
@@ -239,6 +239,8 @@ static ssize_t receive(int sock, unsigned int required, void *buf, size_t size,
 
 	if ((msg.msg_flags & MSG_CTRUNC) || r.count > 1)
 		err = -EBADMSG; /* several, or some dropped: which is the buffer? */
+	else if (whole && (msg.msg_flags & MSG_TRUNC))
+		err = -EMSGSIZE;
 	else if (r.count == 1)
 		err = adopt_received(r.fds[0], required, &m);
 	else if (n == 0 && !connection_ended(sock))
@@ -249,6 +251,44 @@ static ssize_t receive(int sock, unsigned int required, void *buf, size_t size,
 	}
 	*out = m;
 	return n;
+}
+
+LIBMEMFD_EXPORT int mfd_send_msg(int sock, const struct mfd *m, const void *data, size_t length)
+{
+	if (!m || (!data && length > 0))
+		return -EINVAL;
+	if (sock < 0)
+		return -EBADF;
+	if (length == 0) {
+		/* An empty send on a stream carries nothing, not even the
+		 * descriptor. */
+		int type = socket_type(sock);
+
+		if (type < 0)
+			return type;
+		if (type == SOCK_STREAM)
+			return -EINVAL;
+	}
+	return send_with_fd(sock, m->fd, data, length);
+}
+
+LIBMEMFD_EXPORT ssize_t mfd_recv_msg(int sock, unsigned int required_seals, void *buf,
+				     size_t size, struct mfd **out)
+{
+	if (!out || (!buf && size > 0) || (required_seals & ~(unsigned int)LIBMEMFD_ALL_SEALS))
+		return -EINVAL;
+	if (sock < 0)
+		return -EBADF;
+	if (size == 0) {
+		/* On a stream, a read of nothing is its end. */
+		int type = socket_type(sock);
+
+		if (type < 0)
+			return type;
+		if (type == SOCK_STREAM)
+			return -EINVAL;
+	}
+	return receive(sock, required_seals, buf, size, true, out);
 }
 
 LIBMEMFD_EXPORT int mfd_send(int sock, const struct mfd *m)
@@ -272,7 +312,7 @@ LIBMEMFD_EXPORT int mfd_recv(int sock, unsigned int required_seals, struct mfd *
 	if (sock < 0)
 		return -EBADF;
 	/* One byte, as mfd_send sends; a longer datagram's tail is dropped. */
-	n = receive(sock, required_seals, &byte, 1, &m);
+	n = receive(sock, required_seals, &byte, 1, false, &m);
 	if (n < 0)
 		return (int)n;
 	if (!m)

@@ -110,6 +110,7 @@ Suite *map_suite(void);
 Suite *io_suite(void);
 Suite *share_suite(void);
 Suite *identify_suite(void);
+Suite *message_suite(void);
 Suite *faults_suite(void);
 Suite *model_suite(void);
 

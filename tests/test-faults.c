@@ -227,6 +227,50 @@ static long recv_unsealed_memfd(struct env *e)
 	return m == POISON_PTR ? r : 1;
 }
 
+static long send_msg(struct env *e)
+{
+	return mfd_send_msg(e->sv[0], e->m, "abc", 3);
+}
+
+static long send_empty_msg(struct env *e)
+{
+	return mfd_send_msg(e->sv[0], e->m, NULL, 0);
+}
+
+/* A message larger than a non-blocking stream has room for, with no
+ * reader: the first part goes with sendmsg, the rest needs send and poll. */
+static long send_msg_in_parts(struct env *e)
+{
+	static char data[1 << 20];
+	int sv[2], sndbuf = 16384;
+	long r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0 ||
+	    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0)
+		return 1;
+	r = mfd_send_msg(sv[0], e->m, data, sizeof(data));
+	close(sv[0]);
+	close(sv[1]);
+	return r;
+}
+
+static long recv_msg(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	char buf[4];
+	long r = mfd_recv_msg(e->sv[1], 0, buf, sizeof(buf), &m);
+
+	return m == POISON_PTR ? r : 1;
+}
+
+static long recv_empty_msg(struct env *e)
+{
+	struct mfd *m = POISON_PTR;
+	long r = mfd_recv_msg(e->sv[1], 0, NULL, 0, &m);
+
+	return m == POISON_PTR ? r : 1;
+}
+
 static long allocate(struct env *e)
 {
 	return mfd_allocate(e->m, 0, 4 * e->size);
@@ -293,6 +337,15 @@ static const struct fault faults[] = {
 	{ "mfd_recv: readlink EIO", { FAIL(CALL_READLINK, EIO) }, recv_unsealed_memfd },
 	{ "mfd_recv: fcntl(F_GET_SEALS) EIO", { FAIL_ON(CALL_FCNTL, EIO, 0, NEXT_FD) }, recv_memfd },
 	{ "mfd_recv: statfs(/proc) EIO", { FAIL(CALL_STATFS, EIO) }, recv_unsealed_memfd },
+	{ "mfd_send_msg: sendmsg ENOBUFS", { FAIL(CALL_SENDMSG, ENOBUFS) }, send_msg },
+	{ "mfd_send_msg(length 0): getsockopt ENOMEM", { FAIL(CALL_GETSOCKOPT, ENOMEM) },
+	  send_empty_msg },
+	{ "mfd_send_msg: send of the rest EPIPE", { FAIL(CALL_SENDTO, EPIPE) }, send_msg_in_parts },
+	{ "mfd_send_msg: poll for room ENOMEM", { FAIL(CALL_POLL, ENOMEM) }, send_msg_in_parts },
+	{ "mfd_recv_msg: recvmsg ENOMEM", { FAIL_ON(CALL_RECVMSG, ENOMEM, 0, THE_SOCKET) },
+	  recv_msg },
+	{ "mfd_recv_msg(size 0): getsockopt ENOMEM", { FAIL(CALL_GETSOCKOPT, ENOMEM) },
+	  recv_empty_msg },
 	{ "mfd_allocate: fallocate ENOSPC", { FAIL_ON(CALL_FALLOCATE, ENOSPC, 0, THE_MFD) },
 	  allocate },
 	{ "mfd_punch_hole: fallocate EIO", { FAIL_ON(CALL_FALLOCATE, EIO, 0, THE_MFD) },

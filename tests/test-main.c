@@ -33,6 +33,7 @@ int main(void)
 	srunner_add_suite(sr, io_suite());
 	srunner_add_suite(sr, share_suite());
 	srunner_add_suite(sr, identify_suite());
+	srunner_add_suite(sr, message_suite());
 	srunner_add_suite(sr, faults_suite());
 	srunner_add_suite(sr, model_suite());
 	srunner_set_fork_status(sr, CK_FORK);

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mfd_send_msg and mfd_recv_msg: every row of the contract on stream,
+ * datagram and sequenced-packet sockets, against a peer that speaks the
+ * raw socket API (sendmsg/recvmsg), not only against the library itself,
+ * and a hostile one for every refusal.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "syscall-filter.h"
+#include "test-common.h"
+
+#define SEALED (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76 /* Linux 6.5 */
+#endif
+
+static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+static const char *const type_names[] = { "stream", "datagram", "seqpacket" };
+
+static void pair(int type, int sv[2])
+{
+	ck_assert_int_eq(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+static struct mfd *sealed_blob(const char *text)
+{
+	struct mfd *m = NULL;
+
+	ck_assert_int_eq(mfd_new_sealed(&m, "message", text, strlen(text)), 0);
+	return m;
+}
+
+/* What is waiting in sock, read raw: its bytes and descriptors. */
+static ssize_t raw_recv(int sock, void *buf, size_t size, int *fds, size_t *nfds, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(16 * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+
+	*nfds = 0;
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+			memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+	}
+	return n;
+}
+
+static bool same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* Nothing is waiting in sock. */
+static void assert_nothing_queued(int sock)
+{
+	char byte;
+
+	ck_assert_int_eq(recv(sock, &byte, 1, MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+}
+
+/* The next message in sock is "next", without a descriptor: what an error
+ * consumed was the message before it, and only that. */
+static void assert_next_message(int sock)
+{
+	struct mfd *got = POISON_PTR;
+	char buf[16];
+
+	ck_assert_int_eq(mfd_recv_msg(sock, 0, buf, sizeof(buf), &got), 4);
+	ck_assert_ptr_null(got);
+	ck_assert_mem_eq(buf, "next", 4);
+}
+
+START_TEST(test_send_msg_to_a_raw_receiver)
+{
+	struct mfd *m = sealed_blob("contents");
+	char buf[16] = { 0 };
+	int sv[2], fds[16];
+	size_t nfds;
+
+	pair(types[_i], sv);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, "hello", 5), 0);
+	ck_assert_int_eq(raw_recv(sv[1], buf, sizeof(buf), fds, &nfds, 0), 5);
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_uint_eq(nfds, 1);
+	ck_assert(same_file(fds[0], mfd_fd(m)));
+	close(fds[0]);
+	/* The handle keeps its descriptor. */
+	ck_assert_int_ge(fcntl(mfd_fd(m), F_GETFD), 0);
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_recv_msg_from_a_raw_sender)
+{
+	struct mfd *m = sealed_blob("contents"), *got = POISON_PTR;
+	char buf[16] = { 0 }, data[16] = { 0 };
+	int sv[2], fd = mfd_fd(m);
+
+	pair(types[_i], sv);
+	ck_assert_int_eq(send_with_fds(sv[0], "hello", 5, &fd, 1), 5);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], SEALED, buf, sizeof(buf), &got), 5);
+	ck_assert_str_eq(buf, "hello");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_ne(got, POISON_PTR);
+	ck_assert(same_file(mfd_fd(got), fd));
+	ck_assert_int_ne(fcntl(mfd_fd(got), F_GETFD) & FD_CLOEXEC, 0);
+	ck_assert_uint_eq(mfd_size(got), 8);
+	ck_assert_int_eq(mfd_pread(got, data, sizeof(data), 0), 8);
+	ck_assert_str_eq(data, "contents");
+	mfd_free(got);
+
+	/* Most messages carry no descriptor. */
+	got = POISON_PTR;
+	ck_assert_int_eq(send_with_fds(sv[0], "abc", 3, NULL, 0), 3);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], SEALED, buf, sizeof(buf), &got), 3);
+	ck_assert_ptr_null(got);
+	ck_assert_mem_eq(buf, "abc", 3);
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_send_recv_msg_between_processes)
+{
+	int sv[2], status;
+	pid_t child;
+
+	pair(types[_i], sv);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		struct mfd *m = sealed_blob("from the child");
+		int ok;
+
+		close(sv[1]);
+		ok = mfd_send_msg(sv[0], m, "one", 3) == 0 &&
+		     send_with_fds(sv[0], "two", 3, NULL, 0) == 3 &&
+		     mfd_send_msg(sv[0], m, "six", 3) == 0;
+		mfd_free(m);
+		_exit(ok ? 0 : 1);
+	}
+	close(sv[0]);
+	for (int i = 0; i < 3; i++) {
+		static const char *const want[] = { "one", "two", "six" };
+		struct mfd *got = POISON_PTR;
+		char buf[8] = { 0 };
+
+		ck_assert_int_eq(mfd_recv_msg(sv[1], SEALED, buf, 3, &got), 3);
+		ck_assert_str_eq(buf, want[i]);
+		if (i == 1) {
+			ck_assert_ptr_null(got);
+		} else {
+			ck_assert_ptr_nonnull(got);
+			ck_assert_uint_eq(mfd_size(got), 14);
+			mfd_free(got);
+		}
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(sv[1]);
+}
+END_TEST
+
+/* length 0: an empty datagram or packet that carries the descriptor; on a
+ * stream, where an empty send carries nothing, -EINVAL and nothing sent. */
+START_TEST(test_send_msg_empty)
+{
+	struct mfd *m = sealed_blob("entry"), *got = POISON_PTR;
+	char buf[8];
+	int sv[2], fds[16];
+	size_t nfds;
+
+	pair(types[_i], sv);
+	if (types[_i] == SOCK_STREAM) {
+		ck_assert_int_eq(mfd_send_msg(sv[0], m, NULL, 0), -EINVAL);
+		ck_assert_int_eq(mfd_send_msg(sv[0], m, "", 0), -EINVAL);
+		assert_nothing_queued(sv[1]);
+	} else {
+		ck_assert_int_eq(mfd_send_msg(sv[0], m, NULL, 0), 0);
+		ck_assert_int_eq(raw_recv(sv[1], buf, sizeof(buf), fds, &nfds, 0), 0);
+		ck_assert_uint_eq(nfds, 1);
+		ck_assert(same_file(fds[0], mfd_fd(m)));
+		close(fds[0]);
+		/* And the library's receiver takes it: 0 bytes, a memfd. */
+		ck_assert_int_eq(mfd_send_msg(sv[0], m, NULL, 0), 0);
+		ck_assert_int_eq(mfd_recv_msg(sv[1], SEALED, buf, sizeof(buf), &got), 0);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_ptr_ne(got, POISON_PTR);
+		ck_assert_uint_eq(mfd_size(got), 5);
+		mfd_free(got);
+		/* buf NULL and size 0 are fine where a message can be empty. */
+		got = POISON_PTR;
+		ck_assert_int_eq(mfd_send_msg(sv[0], m, NULL, 0), 0);
+		ck_assert_int_eq(mfd_recv_msg(sv[1], 0, NULL, 0, &got), 0);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_ptr_ne(got, POISON_PTR);
+		mfd_free(got);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_send_msg_bad_arguments)
+{
+	struct mfd *m = sealed_blob("x");
+	struct resources before = resources_now();
+	int sv[2], pipefd[2];
+
+	pair(types[_i], sv);
+	ck_assert_int_eq(mfd_send_msg(sv[0], NULL, "x", 1), -EINVAL);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, NULL, 1), -EINVAL);
+	ck_assert_int_eq(mfd_send_msg(-1, m, "x", 1), -EBADF);
+	ck_assert_int_eq(mfd_send_msg(-1, m, NULL, 0), -EBADF);
+	assert_nothing_queued(sv[1]);
+	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
+	ck_assert_int_eq(mfd_send_msg(pipefd[1], m, "x", 1), -ENOTSOCK);
+	ck_assert_int_eq(mfd_send_msg(pipefd[1], m, NULL, 0), -ENOTSOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(sv[0]);
+	close(sv[1]);
+	ck_assert_resources_unchanged(before);
+	mfd_free(m);
+}
+END_TEST
+
+/* A peer that has gone is an error, never SIGPIPE (whose default action
+ * would end this test's process). */
+START_TEST(test_send_msg_to_closed_peer)
+{
+	struct mfd *m = sealed_blob("x");
+	int sv[2], r;
+
+	ck_assert_ptr_ne(signal(SIGPIPE, SIG_DFL), SIG_ERR);
+	pair(types[_i], sv);
+	close(sv[1]);
+	r = mfd_send_msg(sv[0], m, "x", 1);
+	if (types[_i] == SOCK_DGRAM)
+		ck_assert_int_eq(r, -ECONNREFUSED);
+	else
+		ck_assert_int_eq(r, -EPIPE);
+	close(sv[0]);
+	mfd_free(m);
+}
+END_TEST
+
+START_TEST(test_send_msg_datagram_too_large)
+{
+	struct mfd *m = sealed_blob("x");
+	size_t length = 64 << 20;
+	char *data = calloc(1, length);
+	int sv[2];
+
+	ck_assert_ptr_nonnull(data);
+	pair(types[_i], sv);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, length), -EMSGSIZE);
+	assert_nothing_queued(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	free(data);
+	mfd_free(m);
+}
+END_TEST
+
+/* The byte at offset i of the large messages. */
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i * 7 % 251);
+}
+
+/* A slow reader of a stream: the descriptor must come with the first byte
+ * of the message, and every byte must follow in order. */
+static int slow_reader(int sock, size_t length, size_t already)
+{
+	static unsigned char buf[65536];
+	size_t done = already;
+	int fds[16];
+	size_t nfds;
+	ssize_t n;
+
+	n = raw_recv(sock, buf, 1000, fds, &nfds, 0);
+	if (n <= 0 || nfds != 1 || (size_t)n > length)
+		return 1;
+	/* Bytes queued before the message came first, without a descriptor. */
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] != pattern(done + (size_t)i))
+			return 2;
+	done += (size_t)n;
+	close(fds[0]);
+	while (done < length) {
+		usleep(200);
+		n = raw_recv(sock, buf, sizeof(buf), fds, &nfds, 0);
+		if (n <= 0 || nfds != 0)
+			return 3;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pattern(done + (size_t)i))
+				return 4;
+		done += (size_t)n;
+	}
+	return done == length ? 0 : 5;
+}
+
+static void send_large_to_slow_reader(bool non_blocking)
+{
+	size_t length = 8 << 20;
+	unsigned char *data = malloc(length);
+	struct mfd *m = sealed_blob("large");
+	int sv[2], status, sndbuf = 16384;
+	pid_t child;
+
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < length; i++)
+		data[i] = pattern(i);
+	pair(SOCK_STREAM, sv);
+	/* A small buffer, so that the kernel takes the message in many parts. */
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	if (non_blocking)
+		ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		close(sv[0]);
+		_exit(slow_reader(sv[1], length, 0));
+	}
+	close(sv[1]);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, length), 0);
+	close(sv[0]);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reader says %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	free(data);
+	mfd_free(m);
+}
+
+START_TEST(test_send_msg_short_send_completed)
+{
+	send_large_to_slow_reader(false);
+}
+END_TEST
+
+START_TEST(test_send_msg_short_send_completed_non_blocking)
+{
+	send_large_to_slow_reader(true);
+}
+END_TEST
+
+/* A non-blocking stream with no room: -EAGAIN, and nothing was sent (no
+ * byte, no descriptor). */
+START_TEST(test_send_msg_non_blocking_full)
+{
+	struct mfd *m = sealed_blob("x");
+	char filler[4096] = { 0 }, buf[4096];
+	size_t queued = 0, drained = 0;
+	int sv[2], fds[16];
+	size_t nfds;
+	ssize_t n;
+
+	pair(SOCK_STREAM, sv);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	while ((n = send(sv[0], filler, sizeof(filler), MSG_DONTWAIT)) > 0)
+		queued += (size_t)n;
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, "x", 1), -EAGAIN);
+	while ((n = raw_recv(sv[1], buf, sizeof(buf), fds, &nfds, MSG_DONTWAIT)) > 0) {
+		ck_assert_uint_eq(nfds, 0);
+		drained += (size_t)n;
+	}
+	ck_assert_uint_eq(drained, queued);
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
+/* 0 with *out NULL is the end of the connection, and nothing else. */
+START_TEST(test_recv_msg_end_of_connection)
+{
+	for (int shut_down = 0; shut_down < 2; shut_down++) {
+		struct mfd *got = POISON_PTR;
+		struct resources before;
+		char buf[8];
+		int sv[2];
+
+		pair(types[_i], sv);
+		ck_assert_int_eq(send_with_fds(sv[0], "last", 4, NULL, 0), 4);
+		if (shut_down)
+			ck_assert_int_eq(shutdown(sv[0], SHUT_WR), 0);
+		else
+			close(sv[0]);
+		ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got), 4);
+		ck_assert_ptr_null(got);
+		before = resources_now();
+		for (int i = 0; i < 3; i++) {
+			got = POISON_PTR;
+			ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got), 0);
+			ck_assert_ptr_null(got);
+		}
+		ck_assert_resources_unchanged(before);
+		if (shut_down)
+			close(sv[0]);
+		close(sv[1]);
+	}
+}
+END_TEST
+
+/* An empty datagram or packet that carries nothing while the peer is
+ * there is no end: -EBADMSG, consumed. */
+START_TEST(test_recv_msg_empty_without_memfd)
+{
+	struct mfd *got = POISON_PTR;
+	struct resources before;
+	char buf[8];
+	int sv[2];
+
+	pair(types[_i], sv);
+	ck_assert_int_eq(send_with_fds(sv[0], NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(send_with_fds(sv[0], "next", 4, NULL, 0), 4);
+	before = resources_now();
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got), -EBADMSG);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	assert_next_message(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* size 0 on a stream cannot tell a read of nothing from the end: -EINVAL
+ * before anything is received. */
+START_TEST(test_recv_msg_size_zero_on_stream)
+{
+	struct mfd *got = POISON_PTR;
+	char buf[8];
+	int sv[2];
+
+	pair(SOCK_STREAM, sv);
+	ck_assert_int_eq(send_with_fds(sv[0], "next", 4, NULL, 0), 4);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, 0, &got), -EINVAL);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, NULL, 0, &got), -EINVAL);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	assert_next_message(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* A datagram or packet longer than size: -EMSGSIZE, consumed, its
+ * descriptor closed. A stream has no such thing: the rest stays queued. */
+START_TEST(test_recv_msg_longer_than_size)
+{
+	struct mfd *m = sealed_blob("x"), *got = POISON_PTR;
+	struct resources before;
+	char buf[100] = { 0 };
+	int sv[2], fd = mfd_fd(m);
+
+	pair(types[_i], sv);
+	ck_assert_int_eq(send_with_fds(sv[0], "0123456789abcdef", 16, &fd, 1), 16);
+	if (types[_i] != SOCK_STREAM)
+		ck_assert_int_eq(send_with_fds(sv[0], "0123456789", 10, &fd, 1), 10);
+	ck_assert_int_eq(send_with_fds(sv[0], "next", 4, NULL, 0), 4);
+	before = resources_now();
+	if (types[_i] == SOCK_STREAM) {
+		ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, 10, &got), 10);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_ptr_ne(got, POISON_PTR);
+		mfd_free(got);
+		got = POISON_PTR;
+		ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, 6, &got), 6);
+		ck_assert_ptr_null(got);
+		ck_assert_mem_eq(buf, "abcdef", 6);
+	} else {
+		ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, 10, &got), -EMSGSIZE);
+		ck_assert_ptr_eq(got, POISON_PTR);
+		/* Without a buffer at all too. */
+		ck_assert_int_eq(mfd_recv_msg(sv[1], 0, NULL, 0, &got), -EMSGSIZE);
+		ck_assert_ptr_eq(got, POISON_PTR);
+	}
+	ck_assert_resources_unchanged(before);
+	assert_next_message(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
+/* A hostile sender: each refusal closes every descriptor that came,
+ * consumes the message and no more, and leaves *out alone. */
+struct refusal {
+	const char *what;
+	unsigned int required;
+	int want;
+	int count; /* descriptors to send: fd (count times) */
+	int (*make)(void);
+};
+
+static int make_pipe(void)
+{
+	int p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	close(p[1]);
+	return p[0];
+}
+
+static int make_unsealed_memfd(void)
+{
+	struct mfd *m = new_sized_mfd("unsealed", 4096);
+
+	return mfd_release_fd(m);
+}
+
+static int make_regular_file(void)
+{
+	char path[] = "/tmp/libmemfd-message-XXXXXX";
+	int fd = mkostemp(path, O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	return fd;
+}
+
+static const struct refusal refusals[] = {
+	{ "a pipe", 0, -EINVAL, 1, make_pipe },
+	{ "a tmpfs file", 0, -EINVAL, 1, open_tmpfs_file },
+	{ "a regular file", 0, -EINVAL, 1, make_regular_file },
+	{ "a memfd missing seals", SEALED, -EPERM, 1, make_unsealed_memfd },
+	{ "two memfds", 0, -EBADMSG, 2, make_unsealed_memfd },
+	{ "the same memfd twice", 0, -EBADMSG, -2, make_unsealed_memfd },
+	{ "253 descriptors", 0, -EBADMSG, MAX_SENT_FDS, make_pipe },
+};
+
+START_TEST(test_recv_msg_refuses)
+{
+	for (size_t r = 0; r < ARRAY_SIZE(refusals); r++) {
+		const struct refusal *f = &refusals[r];
+		int fds[MAX_SENT_FDS], n = abs(f->count), sv[2];
+		struct mfd *got = POISON_PTR;
+		struct resources before;
+		char buf[16];
+
+		for (int i = 0; i < n; i++)
+			fds[i] = f->count < 0 && i > 0 ? fds[0] : f->make();
+		pair(types[_i], sv);
+		ck_assert_int_eq(send_with_fds(sv[0], "data", 4, fds, (size_t)n), 4);
+		ck_assert_int_eq(send_with_fds(sv[0], "next", 4, NULL, 0), 4);
+		for (int i = 0; i < n; i++)
+			if (f->count > 0 || i == 0)
+				close(fds[i]);
+		before = resources_now();
+		/* A stream: the next message's bytes may join; read only these. */
+		ck_assert_msg(mfd_recv_msg(sv[1], f->required, buf, 4, &got) == f->want,
+			      "%s on a %s socket", f->what, type_names[_i]);
+		ck_assert_ptr_eq(got, POISON_PTR);
+		ck_assert_resources_unchanged(before);
+		assert_next_message(sv[1]);
+		close(sv[0]);
+		close(sv[1]);
+	}
+}
+END_TEST
+
+/* At the descriptor limit the kernel drops the descriptor and says so
+ * (MSG_CTRUNC): -EBADMSG, never a message taken for one without one. */
+static int recv_truncated(void *arg)
+{
+	int type = *(const int *)arg, sv[2];
+	struct mfd *m = new_sized_mfd("truncated", 4096), *got = POISON_PTR;
+	int fd = mfd_fd(m);
+	char buf[8];
+
+	CHILD_CHECK(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == 0);
+	CHILD_CHECK(send_with_fds(sv[0], "data", 4, &fd, 1) == 4);
+	CHILD_CHECK(leave_free_slots(0) >= 0);
+	CHILD_CHECK(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got) == -EBADMSG);
+	CHILD_CHECK(got == POISON_PTR);
+	return 0;
+}
+
+START_TEST(test_recv_msg_truncated_control_data)
+{
+	ck_assert_child_ok(recv_truncated, (void *)&types[_i]);
+}
+END_TEST
+
+/* Bad arguments are found before anything is received. */
+START_TEST(test_recv_msg_bad_arguments)
+{
+	struct mfd *got = POISON_PTR;
+	char buf[8];
+	int sv[2];
+
+	pair(types[_i], sv);
+	ck_assert_int_eq(send_with_fds(sv[0], "next", 4, NULL, 0), 4);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), NULL), -EINVAL);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, NULL, 8, &got), -EINVAL);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0x8000, buf, sizeof(buf), &got), -EINVAL);
+	ck_assert_int_eq(mfd_recv_msg(-1, 0, buf, sizeof(buf), &got), -EBADF);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	assert_next_message(sv[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+START_TEST(test_recv_msg_not_a_socket)
+{
+	struct mfd *got = POISON_PTR;
+	int p[2];
+	char buf[8];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(mfd_recv_msg(p[0], 0, buf, sizeof(buf), &got), -ENOTSOCK);
+	ck_assert_int_eq(mfd_recv_msg(p[0], 0, buf, 0, &got), -ENOTSOCK);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+/*
+ * Control data the receiver's own socket options add (credentials,
+ * timestamps, a pidfd) is no truncated control data; a pidfd is closed.
+ * Whichever options this kernel lacks are skipped, and said so.
+ */
+START_TEST(test_recv_msg_with_extra_control_data)
+{
+	static const struct {
+		const char *what;
+		int option;
+	} options[] = {
+		{ "SO_PASSCRED", SO_PASSCRED },
+		{ "SO_TIMESTAMP", SO_TIMESTAMP },
+		{ "SO_PASSPIDFD", SO_PASSPIDFD },
+	};
+	struct mfd *m = sealed_blob("x");
+	int sv[2], one = 1, fd = mfd_fd(m);
+
+	pair(types[_i], sv);
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		if (setsockopt(sv[1], SOL_SOCKET, options[i].option, &one, sizeof(one)) < 0) {
+			ck_assert_int_eq(errno, ENOPROTOOPT);
+			note_skipped(options[i].what);
+		}
+	}
+	for (int with_memfd = 0; with_memfd < 2; with_memfd++) {
+		struct mfd *got = POISON_PTR;
+		struct resources before = resources_now();
+		char buf[8];
+
+		ck_assert_int_eq(send_with_fds(sv[0], "data", 4, &fd, (size_t)with_memfd), 4);
+		ck_assert_int_eq(mfd_recv_msg(sv[1], SEALED, buf, sizeof(buf), &got), 4);
+		if (with_memfd) {
+			ck_assert_ptr_nonnull(got);
+			ck_assert_ptr_ne(got, POISON_PTR);
+			mfd_free(got);
+		} else {
+			ck_assert_ptr_null(got);
+		}
+		ck_assert_resources_unchanged(before);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
+static void add_loop(TCase *tc, const TTest *test)
+{
+	tcase_add_loop_test(tc, test, 0, (int)ARRAY_SIZE(types));
+}
+
+Suite *message_suite(void)
+{
+	Suite *s = suite_create("message");
+	TCase *tc = tcase_with_leak_check("message");
+
+	add_loop(tc, test_send_msg_to_a_raw_receiver);
+	add_loop(tc, test_recv_msg_from_a_raw_sender);
+	add_loop(tc, test_send_recv_msg_between_processes);
+	add_loop(tc, test_send_msg_empty);
+	add_loop(tc, test_send_msg_bad_arguments);
+	add_loop(tc, test_send_msg_to_closed_peer);
+	tcase_add_loop_test(tc, test_send_msg_datagram_too_large, 1, 3);
+	tcase_add_test(tc, test_send_msg_short_send_completed);
+	tcase_add_test(tc, test_send_msg_short_send_completed_non_blocking);
+	tcase_add_test(tc, test_send_msg_non_blocking_full);
+	/* Streams and sequenced-packet sockets have an end; datagrams not. */
+	tcase_add_test(tc, test_recv_msg_end_of_connection);
+	tcase_add_loop_test(tc, test_recv_msg_end_of_connection, 2, 3);
+	tcase_add_loop_test(tc, test_recv_msg_empty_without_memfd, 1, 3);
+	tcase_add_test(tc, test_recv_msg_size_zero_on_stream);
+	add_loop(tc, test_recv_msg_longer_than_size);
+	add_loop(tc, test_recv_msg_refuses);
+	add_loop(tc, test_recv_msg_truncated_control_data);
+	add_loop(tc, test_recv_msg_bad_arguments);
+	tcase_add_test(tc, test_recv_msg_not_a_socket);
+	add_loop(tc, test_recv_msg_with_extra_control_data);
+	suite_add_tcase(s, tc);
+	return s;
+}
