@@ -38,7 +38,7 @@ static const char *const *syscall_names(enum syscall_group call)
 		[CALL_FALLOCATE] = { "fallocate" },
 		[CALL_SENDMSG] = { "sendmsg" },
 		[CALL_RECVMSG] = { "recvmsg" },
-		[CALL_SENDTO] = { "sendto" },
+		[CALL_SENDTO] = { "sendto", "send" },
 		[CALL_GETSOCKOPT] = { "getsockopt" },
 		[CALL_POLL] = { "poll", "ppoll" },
 		[CALL_STATFS] = { "statfs", "statfs64" },
@@ -79,7 +79,11 @@ static int add_denial(scmp_filter_ctx ctx, const struct denial *d)
 	for (size_t i = 0; i < MAX_NAMES && names[i]; i++) {
 		int nr = seccomp_syscall_resolve_name(names[i]);
 
-		if (nr < 0) /* not on this architecture */
+		/* A negative number other than __NR_SCMP_ERROR is one of
+		 * libseccomp's pseudo-syscalls, which it maps to the calls
+		 * that do the job here (the socket calls through socketcall
+		 * on 32-bit x86). */
+		if (nr == __NR_SCMP_ERROR) /* not on this architecture */
 			continue;
 		for (unsigned int a = 0; a < alternatives(t0); a++) {
 			for (unsigned int b = 0; b < alternatives(t1); b++) {
