@@ -315,7 +315,15 @@ long send_with_fds(int sock, const void *data, size_t length, const int *fds, si
 int leave_free_slots(int free_slots)
 {
 	struct rlimit lim;
-	int lowest = dup(0);
+	int lowest;
+
+	/* Valgrind keeps descriptors of its own at the top and only pretends
+	 * to lower the limit for its guest: nothing would be tested. */
+	if (getenv("LIBMEMFD_TEST_UNDER_VALGRIND")) {
+		note_skipped("valgrind does not enforce RLIMIT_NOFILE on its guest");
+		return -ENOTSUP;
+	}
+	lowest = dup(0);
 
 	if (lowest < 0)
 		return -errno;

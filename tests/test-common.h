@@ -93,7 +93,8 @@ long send_with_fds(int sock, const void *data, size_t length, const int *fds, si
 
 /* Make fd the only descriptor slot left (RLIMIT_NOFILE), or leave none
  * (free_slots 0), for a test of what happens at the limit; the lowest
- * free descriptor number. Only for a child of run_isolated. */
+ * free descriptor number. Only for a child of run_isolated. -ENOTSUP
+ * (said on stderr) where it cannot be tested: under valgrind. */
 int leave_free_slots(int free_slots);
 
 /* Enter a mount namespace of this process's own, with every mount

@@ -353,8 +353,14 @@ static void send_large_to_slow_reader(bool non_blocking)
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
+		int r;
+
 		close(sv[0]);
-		_exit(slow_reader(sv[1], length, 0));
+		r = slow_reader(sv[1], length, 0);
+		/* The parent's, but valgrind counts them as the child's leaks. */
+		free(data);
+		mfd_free(m);
+		_exit(r);
 	}
 	close(sv[1]);
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, length), 0);
@@ -597,14 +603,18 @@ END_TEST
  * (MSG_CTRUNC): -EBADMSG, never a message taken for one without one. */
 static int recv_truncated(void *arg)
 {
-	int type = *(const int *)arg, sv[2];
+	int type = *(const int *)arg, sv[2], slot;
 	struct mfd *m = new_sized_mfd("truncated", 4096), *got = POISON_PTR;
 	int fd = mfd_fd(m);
 	char buf[8];
 
 	CHILD_CHECK(socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) == 0);
 	CHILD_CHECK(send_with_fds(sv[0], "data", 4, &fd, 1) == 4);
-	CHILD_CHECK(leave_free_slots(0) >= 0);
+	mfd_free(m); /* the message holds the file */
+	slot = leave_free_slots(0);
+	if (slot == -ENOTSUP)
+		return 0;
+	CHILD_CHECK(slot >= 0);
 	CHILD_CHECK(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got) == -EBADMSG);
 	CHILD_CHECK(got == POISON_PTR);
 	return 0;
