@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The calls that do one job under several names on some architectures. */
 enum syscall_group {
@@ -67,6 +68,12 @@ int emulate_old_kernel_from_environment(void);
 /* Run fn(arg) in a forked child and return its result; a child that does
  * not return normally yields INT32_MIN. */
 int run_isolated(int (*fn)(void *arg), void *arg);
+
+/* Fork, with stdio flushed first; and end such a child as _exit does,
+ * but writing out its coverage counters in a coverage build (make
+ * check-coverage), which _exit would lose. */
+pid_t fork_flushed(void);
+void exit_child(int status) __attribute__((noreturn));
 
 /* In a function given to run_isolated: return the line of a failed check. */
 #define CHILD_CHECK(cond)                      \

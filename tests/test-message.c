@@ -158,7 +158,7 @@ START_TEST(test_send_recv_msg_between_processes)
 	pid_t child;
 
 	pair(types[_i], sv);
-	child = fork();
+	child = fork_flushed();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		struct mfd *m = sealed_blob("from the child");
@@ -169,7 +169,7 @@ START_TEST(test_send_recv_msg_between_processes)
 		     send_with_fds(sv[0], "two", 3, NULL, 0) == 3 &&
 		     mfd_send_msg(sv[0], m, "six", 3) == 0;
 		mfd_free(m);
-		_exit(ok ? 0 : 1);
+		exit_child(ok ? 0 : 1);
 	}
 	close(sv[0]);
 	for (int i = 0; i < 3; i++) {
@@ -350,7 +350,7 @@ static void send_large_to_slow_reader(bool non_blocking)
 	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
 	if (non_blocking)
 		ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
-	child = fork();
+	child = fork_flushed();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		int r;
@@ -360,7 +360,7 @@ static void send_large_to_slow_reader(bool non_blocking)
 		/* The parent's, but valgrind counts them as the child's leaks. */
 		free(data);
 		mfd_free(m);
-		_exit(r);
+		exit_child(r);
 	}
 	close(sv[1]);
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, length), 0);

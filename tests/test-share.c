@@ -241,16 +241,14 @@ START_TEST(test_send_recv_between_processes)
 	void *p;
 
 	new_socketpair(sv);
-	child = fork();
+	child = fork_flushed();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		struct mfd *m;
 
 		close(sv[1]);
-		_exit(mfd_new_sealed(&m, "handoff", blob, sizeof(blob)) == 0 &&
-				      mfd_send(sv[0], m) == 0
-			      ? 0
-			      : 1);
+		exit_child(mfd_new_sealed(&m, "handoff", blob, sizeof(blob)) == 0 &&
+			   mfd_send(sv[0], m) == 0 ? 0 : 1);
 	}
 	close(sv[0]);
 	ck_assert_int_eq(mfd_recv(sv[1], IMMUTABLE, &got), 0);
