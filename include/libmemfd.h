@@ -314,11 +314,11 @@ int mfd_send(int sock, const struct mfd *m);
  * handoff. Whatever is refused, every descriptor that arrived is closed.
  * -EINVAL: out NULL, unknown bits in required_seals, or the descriptor is
  * not (or cannot be proven) a memfd (a pipe, a socket, a regular or tmpfs
- * file); -EPERM: a required seal is missing; -EBADMSG: no descriptor,
- * several, control data the kernel truncated, or an empty datagram or
- * packet that carries none; -ECONNRESET: the peer closed its end (of a
- * stream or a sequenced-packet socket); -EBADF: sock < 0 or an unusable
- * descriptor (O_PATH); otherwise recvmsg(2)'s error.
+ * file, an O_PATH descriptor); -EPERM: a required seal is missing;
+ * -EBADMSG: no descriptor, several, control data the kernel truncated, or
+ * an empty datagram or packet that carries none; -ECONNRESET: the peer
+ * closed its end (of a stream or a sequenced-packet socket); -EBADF: sock
+ * < 0; otherwise recvmsg(2)'s error.
  */
 int mfd_recv(int sock, unsigned int required_seals, struct mfd **out);
 
@@ -352,9 +352,10 @@ int mfd_punch_hole(struct mfd *m, uint64_t offset, uint64_t length);
  * datagram or packet carrying the descriptor (as systemd-journald takes
  * large entries). -EINVAL: m NULL, data NULL with length > 0, or length 0
  * on a stream socket; -EBADF: sock < 0; -EAGAIN: a non-blocking socket
- * had no room and nothing was sent; -EPIPE: the peer has gone; otherwise
- * sendmsg(2)'s error. After part of a message went out on a stream, an
- * error leaves that stream unusable.
+ * had no room and nothing was sent; -ETIMEDOUT: the rest of a message
+ * found no room within the socket's SO_SNDTIMEO; -EPIPE: the peer has
+ * gone; otherwise sendmsg(2)'s error. After part of a message went out on
+ * a stream, an error leaves that stream unusable.
  */
 int mfd_send_msg(int sock, const struct mfd *m, const void *data, size_t length);
 

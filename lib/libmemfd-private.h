@@ -45,9 +45,11 @@ struct mfd {
 /* The system's page size, without a system call. */
 uint64_t mfd_page_size(void);
 
-/* "/proc/self/fd/N": the path that names descriptor N, to readlink or to
- * reopen it. */
-#define MFD_FD_PATH_MAX (sizeof("/proc/self/fd/") + 3 * sizeof(int))
+/* "/proc/thread-self/fd/N": the path that names descriptor N, to readlink
+ * or to reopen it. Not /proc/self, the thread group leader's: a thread may
+ * have a descriptor table of its own (unshare(CLONE_FILES)), and once the
+ * leader has exited /proc/self/fd is empty. */
+#define MFD_FD_PATH_MAX (sizeof("/proc/thread-self/fd/") + 3 * sizeof(int))
 void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
 
 /*

@@ -21,7 +21,7 @@
 
 #define LINK_PREFIX "memfd:"
 #define LINK_SUFFIX " (deleted)"
-/* The longest /proc/self/fd link of a memfd, with its NUL. */
+/* The longest /proc/thread-self/fd link of a memfd, with its NUL. */
 #define LINK_MAX (1 + sizeof(LINK_PREFIX) - 1 + LIBMEMFD_NAME_MAX + sizeof(LINK_SUFFIX))
 
 /* Set once a kernel (before 6.3) has refused MFD_EXEC/MFD_NOEXEC_SEAL. */
@@ -43,7 +43,7 @@ uint64_t mfd_page_size(void)
 
 void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd)
 {
-	snprintf(path, MFD_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+	snprintf(path, MFD_FD_PATH_MAX, "/proc/thread-self/fd/%d", fd);
 }
 
 static int sys_memfd_create(const char *name, unsigned int flags)
@@ -137,7 +137,7 @@ static unsigned int log2_of(uint64_t n)
 	return shift;
 }
 
-/* Set once the huge page sizes have been read for probing. */
+/* Set once the mounts of every huge page size have been probed. */
 static int hugetlb_sizes_read;
 
 /* Probe the mount of every huge page size the kernel offers
@@ -167,9 +167,13 @@ static void prepare_hugetlb_mounts(void)
 			shifts[count++] = log2_of(kib * 1024);
 	}
 	closedir(dir);
-	__atomic_store_n(&hugetlb_sizes_read, 1, __ATOMIC_RELAXED);
+	/* Done once every size's mount is learned, or cannot be: a probe that
+	 * failed for a while (no descriptor, no memory) is made again. */
 	for (unsigned int i = 0; i < count; i++)
-		memfd_mount_device(true, shifts[i]);
+		if (memfd_mount_device(true, shifts[i]) < 0 &&
+		    __atomic_load_n(&hugetlb_mount_dev[shifts[i] & 63], __ATOMIC_RELAXED) == 0)
+			return;
+	__atomic_store_n(&hugetlb_sizes_read, 1, __ATOMIC_RELAXED);
 }
 
 void mfd_identify_prepare(void)
@@ -192,7 +196,8 @@ static int proc_mounted(void)
 	return mfd_fs_magic(&sfs) == PROC_SUPER_MAGIC;
 }
 
-/* The name in a memfd's /proc/self/fd link; NULL if the link is not one. */
+/* The name in a memfd's /proc/thread-self/fd link; NULL if the link is
+ * not one. */
 static const char *link_name(int fd, char link[LINK_MAX], size_t *len, int *err)
 {
 	char path[MFD_FD_PATH_MAX];
@@ -253,7 +258,10 @@ int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, int se
 		return 0;
 	if (hugetlb)
 		*map_align = (uint64_t)sfs->f_bsize;
-	if (seals >= 0 && seals != F_SEAL_SEAL) {
+	/* Seals that cannot be read (an O_PATH descriptor) prove nothing. */
+	if (seals < 0)
+		return 0;
+	if (seals != F_SEAL_SEAL) {
 		*memfd = true;
 		return 0;
 	}

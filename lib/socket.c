@@ -5,21 +5,26 @@
 #include "libmemfd-private.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 /* The SCM_RIGHTS descriptors kept track of; any more are closed at once.
  * Any number but one is refused, so more would only cost stack. */
 #define RECV_MAX_FDS 8
-/* Room for control data beyond them: credentials, a pidfd, a security
- * label (SO_PASSCRED, SO_PASSPIDFD, SO_PASSSEC), so that a caller's socket
- * options do not get a good handoff refused as truncated. */
-#define RECV_OTHER_CONTROL 512
+/* Room for control data beyond them: credentials, a pidfd, timestamps and
+ * a security label (SO_PASSCRED, SO_PASSPIDFD, SO_TIMESTAMP*, SO_PASSSEC;
+ * a label, a security context, is at most a page), so that a caller's
+ * socket options do not get a good handoff refused as truncated. */
+#define RECV_OTHER_CONTROL (4096 + 512)
 
 #ifndef SCM_PIDFD
 #define SCM_PIDFD 0x04 /* Linux 6.5; the C library may not know it yet */
@@ -36,14 +41,27 @@ static int socket_type(int sock)
 	return type;
 }
 
-/* Wait until a stream has room again, for the rest of a message. */
+/*
+ * Wait until a stream has room again, for the rest of a message: for as
+ * long as the socket's SO_SNDTIMEO allows (-ETIMEDOUT then), or without
+ * limit where it has none, as a blocking send would.
+ */
 static int wait_writable(int sock)
 {
 	struct pollfd p = { .fd = sock, .events = POLLOUT };
-	int n = RETRY_EINTR(int, poll(&p, 1, -1));
+	struct timeval limit = { 0, 0 };
+	socklen_t len = sizeof(limit);
+	int timeout = -1, n;
 
+	if (getsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &limit, &len) == 0 &&
+	    (limit.tv_sec > 0 || limit.tv_usec > 0))
+		timeout = limit.tv_sec >= INT_MAX / 1000 ? INT_MAX
+			: (int)(limit.tv_sec * 1000 + (limit.tv_usec + 999) / 1000);
+	n = RETRY_EINTR(int, poll(&p, 1, timeout));
 	if (n < 0)
 		return n;
+	if (n == 0)
+		return -ETIMEDOUT;
 	/* POLLERR or POLLHUP: the next send says which error it is. */
 	return 0;
 }
@@ -146,14 +164,20 @@ static int adopt_received(int fd, unsigned int required, struct mfd **out)
 	bool memfd;
 	int seals, err;
 
-	/* Only tmpfs and hugetlbfs files can carry seals. */
+	/*
+	 * The seals first: only tmpfs and hugetlbfs files have them, and the
+	 * kernel answers without asking the file system. fstatfs or fstat of
+	 * a file on FUSE or NFS would wait on, and take its answer from, a
+	 * server the peer may run. What has no seals to read (O_PATH too)
+	 * cannot be proven a memfd.
+	 */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0)
+		return -EINVAL;
 	if (fstatfs(fd, &sfs) < 0)
 		return -errno;
 	if (mfd_fs_magic(&sfs) != TMPFS_MAGIC && mfd_fs_magic(&sfs) != HUGETLBFS_MAGIC)
 		return -EINVAL;
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
@@ -184,18 +208,23 @@ static int adopt_received(int fd, unsigned int required, struct mfd **out)
  * empty datagram or packet. A stream has no empty messages. A
  * sequenced-packet socket reads empty both for an empty packet and once
  * the peer has gone, which poll tells: POLLHUP when it closed, POLLRDHUP
- * when it shut down writing (no packet can follow either). An empty packet
- * sent just before the peer went is taken for the end, which it is.
+ * when it shut down writing. Packets it sent before it went may still be
+ * queued behind an empty one: then it was not the end (SIOCINQ counts the
+ * bytes queued). Only empty packets left queued after the peer has gone
+ * cannot be told from the end.
  */
 static bool connection_ended(int sock)
 {
 	struct pollfd p = { .fd = sock, .events = POLLIN | POLLRDHUP };
+	int queued = 0;
 
 	switch (socket_type(sock)) {
 	case SOCK_STREAM:
 		return true;
 	case SOCK_SEQPACKET:
-		return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP));
+		if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLHUP | POLLRDHUP)))
+			return false;
+		return ioctl(sock, SIOCINQ, &queued) == 0 && queued == 0;
 	default:
 		return false; /* a datagram socket has no end */
 	}

@@ -14,11 +14,13 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -423,6 +425,124 @@ START_TEST(test_from_fd_at_the_descriptor_limit)
 }
 END_TEST
 
+/*
+ * The file of a shared anonymous mapping (as /dev/zero or MAP_ANONYMOUS
+ * make): it lies on the kernel's own memfd mount and carries F_SEAL_SEAL
+ * alone, so only its name ("/dev/zero (deleted)") tells it from a memfd. A
+ * descriptor of it comes from /proc/self/map_files, which needs
+ * CAP_SYS_ADMIN; -1 without.
+ */
+static int shared_anonymous_file(void)
+{
+	size_t size = 4096;
+	char path[64];
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd;
+
+	if (p == MAP_FAILED)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)p,
+		 (unsigned long)p + size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	munmap(p, size);
+	return fd;
+}
+
+/* A sender with the privilege to reach it sends the file of a shared
+ * anonymous mapping: the name, read in /proc, refuses it. */
+static int shared_anonymous_refused(void *unused)
+{
+	int fd = shared_anonymous_file();
+
+	if (fd < 0) {
+		note_skipped("no /proc/self/map_files descriptor without CAP_SYS_ADMIN");
+		return SKIPPED;
+	}
+	CHILD_CHECK(fcntl(fd, F_GET_SEALS) == F_SEAL_SEAL);
+	CHILD_CHECK(recv_answer(dup(fd), 0) == -EINVAL);
+	CHILD_CHECK(seals_of_adopted(fd) == -EINVAL);
+	close(fd);
+	return 0;
+}
+
+START_TEST(test_shared_anonymous_memory_refused)
+{
+	ck_assert_child_ok(shared_anonymous_refused, NULL);
+}
+END_TEST
+
+/* A thread with a descriptor table of its own: fd holds there what it
+ * holds in no other thread's. */
+struct own_table {
+	int fd, other; /* dup2(other, fd) in the thread's own table */
+	int seals;     /* what mfd_get_seals answers there */
+	char name[64];
+	int name_length;
+};
+
+static void *in_own_table(void *arg)
+{
+	struct own_table *t = arg;
+	struct mfd *m = NULL;
+
+	t->seals = t->name_length = -ENOTRECOVERABLE;
+	if (unshare(CLONE_FILES) < 0 || dup2(t->other, t->fd) != t->fd)
+		return NULL;
+	if (mfd_from_fd(&m, t->fd) == 0) {
+		t->seals = mfd_get_seals(m);
+		t->name_length = mfd_get_name(m, t->name, sizeof(t->name));
+		mfd_free(m);
+	}
+	return NULL;
+}
+
+/*
+ * The name is read in the calling thread's own table (/proc/thread-self),
+ * not the thread group leader's (/proc/self): a memfd that only this
+ * thread holds at that number is recognized, and the shared anonymous
+ * file that only it holds is refused where the leader holds a memfd.
+ */
+static int names_in_own_table(void *unused)
+{
+	struct own_table t;
+	pthread_t thread;
+	int plain = unprovable_memfd(), anon = shared_anonymous_file(), leaders;
+
+	if (plain < 0) {
+		note_skipped("memfd_noexec=2 seals every memfd: none whose seals prove nothing");
+		return SKIPPED;
+	}
+	/* The leader holds /dev/null at the number; the thread, the memfd. */
+	leaders = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHILD_CHECK(leaders >= 0);
+	t.fd = leaders;
+	t.other = plain;
+	CHILD_CHECK(pthread_create(&thread, NULL, in_own_table, &t) == 0);
+	CHILD_CHECK(pthread_join(thread, NULL) == 0);
+	CHILD_CHECK(t.seals == F_SEAL_SEAL);
+	CHILD_CHECK(t.name_length == 10 && strcmp(t.name, "unsealable") == 0);
+	close(leaders);
+	if (anon < 0) {
+		note_skipped("no /proc/self/map_files descriptor without CAP_SYS_ADMIN");
+		return 0;
+	}
+	/* The leader holds a memfd at the number; the thread, the anonymous file. */
+	t.fd = plain;
+	t.other = anon;
+	CHILD_CHECK(pthread_create(&thread, NULL, in_own_table, &t) == 0);
+	CHILD_CHECK(pthread_join(thread, NULL) == 0);
+	CHILD_CHECK(t.seals == -EINVAL);
+	close(anon);
+	close(plain);
+	return 0;
+}
+
+START_TEST(test_names_read_in_the_threads_own_table)
+{
+	ck_assert_child_ok(names_in_own_table, NULL);
+}
+END_TEST
+
 Suite *identify_suite(void)
 {
 	Suite *s = suite_create("identify");
@@ -437,6 +557,8 @@ Suite *identify_suite(void)
 	tcase_add_test(tc, test_recv_at_the_descriptor_limit);
 	tcase_add_test(tc, test_recv_hugetlb_at_the_descriptor_limit);
 	tcase_add_test(tc, test_from_fd_at_the_descriptor_limit);
+	tcase_add_test(tc, test_shared_anonymous_memory_refused);
+	tcase_add_test(tc, test_names_read_in_the_threads_own_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -312,6 +313,8 @@ static int slow_reader(int sock, size_t length, size_t already)
 	size_t nfds;
 	ssize_t n;
 
+	/* Late: the sender's first send must stop short (a full buffer). */
+	usleep(20000);
 	n = raw_recv(sock, buf, 1000, fds, &nfds, 0);
 	if (n <= 0 || nfds != 1 || (size_t)n > length)
 		return 1;
@@ -334,8 +337,18 @@ static int slow_reader(int sock, size_t length, size_t already)
 	return done == length ? 0 : 5;
 }
 
+static void on_alarm(int sig)
+{
+}
+
+/* Non-blocking, or blocking and interrupted by a signal handler all the
+ * while: either way the kernel takes part of the message and mfd_send_msg
+ * must send the rest itself (a blocking send that no signal interrupts is
+ * completed by the kernel). */
 static void send_large_to_slow_reader(bool non_blocking)
 {
+	struct sigaction alarm_action = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	struct itimerval every_ms = { { 0, 1000 }, { 0, 1000 } }, stop = { { 0, 0 }, { 0, 0 } };
 	size_t length = 8 << 20;
 	unsigned char *data = malloc(length);
 	struct mfd *m = sealed_blob("large");
@@ -363,7 +376,12 @@ static void send_large_to_slow_reader(bool non_blocking)
 		exit_child(r);
 	}
 	close(sv[1]);
+	if (!non_blocking) {
+		ck_assert_int_eq(sigaction(SIGALRM, &alarm_action, NULL), 0);
+		ck_assert_int_eq(setitimer(ITIMER_REAL, &every_ms, NULL), 0);
+	}
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, length), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &stop, NULL), 0);
 	close(sv[0]);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the reader says %d",
@@ -381,6 +399,26 @@ END_TEST
 START_TEST(test_send_msg_short_send_completed_non_blocking)
 {
 	send_large_to_slow_reader(true);
+}
+END_TEST
+
+/* A reader that stops reading: the rest of a message waits for room for
+ * as long as the socket's send timeout allows, then -ETIMEDOUT. */
+START_TEST(test_send_msg_send_timeout)
+{
+	static char data[1 << 20];
+	struct timeval limit = { .tv_sec = 0, .tv_usec = 50000 };
+	struct mfd *m = sealed_blob("x");
+	int sv[2];
+
+	pair(SOCK_STREAM, sv);
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)), 0);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), -ETIMEDOUT);
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, 1), -EAGAIN);
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
 }
 END_TEST
 
@@ -440,6 +478,38 @@ START_TEST(test_recv_msg_end_of_connection)
 			close(sv[0]);
 		close(sv[1]);
 	}
+}
+END_TEST
+
+/* An empty packet is no end even once the peer has gone, while packets
+ * it sent before going are still queued behind it. */
+START_TEST(test_recv_msg_empty_packet_before_the_end)
+{
+	struct mfd *m = sealed_blob("x"), *got = POISON_PTR;
+	char buf[8];
+	int sv[2], fd = mfd_fd(m);
+
+	pair(SOCK_SEQPACKET, sv);
+	ck_assert_int_eq(send_with_fds(sv[0], NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(send_with_fds(sv[0], "data", 4, NULL, 0), 4);
+	ck_assert_int_eq(send_with_fds(sv[0], NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(send_with_fds(sv[0], "fd", 2, &fd, 1), 2);
+	close(sv[0]);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got), -EBADMSG);
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got), 4);
+	ck_assert_ptr_null(got);
+	/* mfd_recv, too, does not take it for the end. */
+	got = POISON_PTR;
+	ck_assert_int_eq(mfd_recv(sv[1], 0, &got), -EBADMSG);
+	ck_assert_int_eq(mfd_recv(sv[1], 0, &got), 0);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_ptr_ne(got, POISON_PTR);
+	mfd_free(got);
+	got = POISON_PTR;
+	ck_assert_int_eq(mfd_recv_msg(sv[1], 0, buf, sizeof(buf), &got), 0);
+	ck_assert_ptr_null(got);
+	close(sv[1]);
+	mfd_free(m);
 }
 END_TEST
 
@@ -728,10 +798,12 @@ Suite *message_suite(void)
 	tcase_add_test(tc, test_send_msg_short_send_completed);
 	tcase_add_test(tc, test_send_msg_short_send_completed_non_blocking);
 	tcase_add_test(tc, test_send_msg_non_blocking_full);
+	tcase_add_test(tc, test_send_msg_send_timeout);
 	/* Streams and sequenced-packet sockets have an end; datagrams not. */
 	tcase_add_test(tc, test_recv_msg_end_of_connection);
 	tcase_add_loop_test(tc, test_recv_msg_end_of_connection, 2, 3);
 	tcase_add_loop_test(tc, test_recv_msg_empty_without_memfd, 1, 3);
+	tcase_add_test(tc, test_recv_msg_empty_packet_before_the_end);
 	tcase_add_test(tc, test_recv_msg_size_zero_on_stream);
 	add_loop(tc, test_recv_msg_longer_than_size);
 	add_loop(tc, test_recv_msg_refuses);

@@ -528,7 +528,43 @@ START_TEST(test_recv_refuses_an_o_path_memfd)
 	fd = open(path, O_PATH | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
 	close(memfd);
-	assert_refused(&fd, 1, 0, -EBADF);
+	/* Its seals cannot be read: it cannot be proven a memfd. */
+	assert_refused(&fd, 1, 0, -EINVAL);
+}
+END_TEST
+
+/* The seals are asked first: a file that has none is refused before
+ * fstatfs or fstat could reach its file system (a FUSE or NFS server the
+ * peer runs, which could stall the receiver or choose its errno). */
+static int recv_asks_seals_first(void *unused)
+{
+	static const struct denial stat_calls[] = {
+		{ .call = CALL_FSTATFS, .err = EIO },
+		{ .call = CALL_FSTAT, .err = EIO },
+	};
+	char path[] = "/tmp/libmemfd-seals-first-XXXXXX";
+	int p[2], files[2], sv[2];
+	struct mfd *got = POISON_PTR;
+
+	CHILD_CHECK(pipe2(p, O_CLOEXEC) == 0);
+	files[0] = p[0];
+	files[1] = mkostemp(path, O_CLOEXEC);
+	CHILD_CHECK(files[1] >= 0 && unlink(path) == 0);
+	CHILD_CHECK(deny_syscalls(stat_calls, ARRAY_SIZE(stat_calls)) == 0);
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		CHILD_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+		CHILD_CHECK(send_with_fds(sv[0], "x", 1, &files[i], 1) == 1);
+		CHILD_CHECK(mfd_recv(sv[1], 0, &got) == -EINVAL);
+		CHILD_CHECK(got == POISON_PTR);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	return 0;
+}
+
+START_TEST(test_recv_asks_seals_first)
+{
+	ck_assert_child_ok(recv_asks_seals_first, NULL);
 }
 END_TEST
 
@@ -929,6 +965,7 @@ Suite *share_suite(void)
 	tcase_add_test(tc, test_recv_refuses_missing_seals);
 	tcase_add_test(tc, test_recv_refuses_future_write_for_write);
 	tcase_add_test(tc, test_recv_refuses_an_o_path_memfd);
+	tcase_add_test(tc, test_recv_asks_seals_first);
 	tcase_add_test(tc, test_recv_from_closed_peer);
 	tcase_add_test(tc, test_recv_empty_message_with_memfd);
 	tcase_add_test(tc, test_recv_seqpacket);
