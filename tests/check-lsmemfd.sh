@@ -212,32 +212,26 @@ else
 fi
 
 # Processes it may not inspect: counted, one line on stderr.
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	as_nobody() {
-		status=0
-		timeout 120 setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$top_builddir/tools/lsmemfd" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
-	}
-	as_nobody -p "$holder,$child"
+if unprivileged_setup; then
+	run_as_nobody -p "$holder,$child"
 	expect "as nobody, -p: a process not shown is a failure" \
 		"$status $(cat "$tmp/err")" \
 		"1 lsmemfd: could not inspect 2 processes (permission denied)"
 	expect "as nobody, -p: nothing listed" "$(wc -c <"$tmp/out")" 0
-	as_nobody -n
+	run_as_nobody -n
 	expect "as nobody, all processes: status" "$status" 0
 	expect "as nobody, all processes: one line on stderr" "$(wc -l <"$tmp/err")" 1
 	check_stderr_of_full_scan "as nobody, all processes"
 
 	# A process of its own whose memfd it may not open: the others are
 	# listed, the process counted.
-	start_holder setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$top_builddir/tests/lsmemfd-holder" --unreadable
-	as_nobody -o NAME -n -r -p "$holder"
+	start_holder as_nobody "$pub/lsmemfd-holder" --unreadable
+	run_as_nobody -o NAME -n -r -p "$holder"
 	expect "as nobody, a memfd it may not open" "$status $(cat "$tmp/out") $(cat "$tmp/err")" \
 		"1 readable lsmemfd: could not inspect 1 process (permission denied)"
 	run -o NAME -n -r -p "$holder"
 	expect "as root, the same memfds" "$status $(tr '\n' ' ' <"$tmp/out")" "0 readable unreadable "
 else
-	echo "note: the permission checks need root and setpriv; not run"
+	echo "note: the permission checks were not run: $unprivileged_why"
 fi
 finish

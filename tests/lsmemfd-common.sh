@@ -1,16 +1,19 @@
 # lsmemfd's tests share this (sourced, not run): a temporary directory,
-# lsmemfd under a time limit, checks that count failures, and the holder
-# process (tests/lsmemfd-holder.c) with its PIDs and descriptors.
+# lsmemfd under a time limit, checks that count failures, the holder
+# process (tests/lsmemfd-holder.c) with its PIDs and descriptors, and runs
+# as nobody from a copy nobody can reach.
 : "${top_srcdir:?}" "${top_builddir:?}"
 # Table cells are encoded by locale: make the expected text fixed.
 LC_ALL=C
 export LC_ALL
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lsmemfd-test.XXXXXX")
 jobs_to_kill=
+pub=
 cleanup() {
 	# shellcheck disable=SC2086 # a list of PIDs
 	[ -z "$jobs_to_kill" ] || kill $jobs_to_kill 2>/dev/null || true
 	rm -rf "$tmp"
+	[ -z "$pub" ] || rm -rf "$pub"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -101,4 +104,57 @@ expect_of_holder() {
 		size=$((size + $(stat -L -c %s "/proc/$holder/fd/$fd")))
 		alloc=$((alloc + $(stat -L -c %b "/proc/$holder/fd/$fd") * 512))
 	done
+}
+
+# A copy of lsmemfd, libmemfd and the holder that nobody can run, in a
+# directory of its own under /tmp: the build tree may be anywhere (a
+# mktemp -d, /root) where nobody cannot enter. unprivileged_setup: 0 if
+# set up ($pub), else 1 and the reason in $unprivileged_why.
+unprivileged_setup() {
+	unprivileged_why=
+	if [ "$(id -u)" -ne 0 ]; then
+		unprivileged_why="not root, so cannot become nobody"
+		return 1
+	fi
+	if ! command -v setpriv >/dev/null; then
+		unprivileged_why="no setpriv (util-linux)"
+		return 1
+	fi
+	pub=$(mktemp -d /tmp/lsmemfd-nobody.XXXXXX)
+	chmod 755 "$pub"
+	mkdir "$pub/gcov"
+	chown 65534:65534 "$pub/gcov"
+	# libtool's wrapper scripts run the programs in .libs with the
+	# uninstalled library; a static build has none.
+	for program in tools/lsmemfd tests/lsmemfd-holder; do
+		if [ -x "$top_builddir/${program%/*}/.libs/${program##*/}" ]; then
+			cp "$top_builddir/${program%/*}/.libs/${program##*/}" "$pub/"
+		else
+			cp "$top_builddir/$program" "$pub/"
+		fi
+	done
+	for lib in "$top_builddir"/lib/.libs/libmemfd.so*; do
+		[ ! -e "$lib" ] || cp -P "$lib" "$pub/"
+	done
+	chmod -R a+rX "$pub"
+	if ! as_nobody "$pub/lsmemfd" --version >"$tmp/out" 2>"$tmp/err" || [ -s "$tmp/err" ]; then
+		unprivileged_why="nobody cannot run a copy of lsmemfd in $pub: $(cat "$tmp/err")"
+		return 1
+	fi
+	return 0
+}
+
+# as_nobody COMMAND...: run it as nobody, with the copied library; a
+# coverage build's data goes to a directory nobody may write, so that
+# gcov has nothing to say on stderr.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env LD_LIBRARY_PATH="$pub${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		GCOV_PREFIX="$pub/gcov" "$@"
+}
+
+# run_as_nobody ARGS: run as lsmemfd does, as nobody.
+run_as_nobody() {
+	status=0
+	as_nobody timeout 120 "$pub/lsmemfd" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
 }
