@@ -1,7 +1,7 @@
 # lsmemfd's tests share this (sourced, not run): a temporary directory,
 # lsmemfd under a time limit, checks that count failures, the holder
-# process (tests/lsmemfd-holder.c) with its PIDs and descriptors, and runs
-# as nobody from a copy nobody can reach.
+# process (tests/lsmemfd-holder.c) with its PIDs, descriptors, mappings
+# and the events it saw, and runs as nobody from a copy nobody can reach.
 : "${top_srcdir:?}" "${top_builddir:?}"
 # Table cells are encoded by locale: make the expected text fixed.
 LC_ALL=C
@@ -56,8 +56,11 @@ run() {
 }
 
 # start_holder [COMMAND...]: start the holder (or COMMAND, which runs it)
-# and read what it holds: $holder and $child (PIDs) and $fd_KEY for each
-# descriptor. Exits 77 (SKIP) as the holder does.
+# and read what it holds: $holder and $child (PIDs), $fd_KEY for each
+# descriptor, $map_KEY (the inode) for each memfd only mapped, $other_KEY
+# for each mapping of something else, $hugepage if it mapped one. Exits
+# 77 (SKIP) as the holder does. Descriptor 3 then reads the holder's
+# output, for holder_events.
 holders=0
 start_holder() {
 	[ "$#" -gt 0 ] || set -- "$top_builddir/tests/lsmemfd-holder"
@@ -67,14 +70,19 @@ start_holder() {
 	holder_job=$!
 	jobs_to_kill="$jobs_to_kill $holder_job"
 	exec 3<"$tmp/holder$holders"
-	holder= child= ready=
+	holder= child= ready= hugepage=
 	fd_spaced= fd_dup= fd_odd= fd_utf8= fd_plain= fd_sparse= fd_allseals= fd_huge=
-	fd_shm= fd_fakememfd= fd_fakefifo= fd_pipe= fd_readable= fd_unreadable=
+	fd_both= fd_shm= fd_fakememfd= fd_fakefifo= fd_pipe= fd_readable= fd_unreadable=
+	map_maponly= map_twice= map_newline= map_backslash= map_escape= map_notutf8=
+	map_hugemap= other_shmmap= other_anon= other_sysv= other_fakemap=
 	while read -r key a b <&3; do
 		case $key in
 		pid) holder=$a ;;
 		child) child=$a ;;
 		fd) eval "fd_$a=\$b" ;;
+		map) eval "map_$a=\$b" ;;
+		other) eval "other_$a=yes" ;;
+		hugepage) hugepage=$a ;;
 		ready) ready=yes; break ;;
 		esac
 	done
@@ -88,12 +96,16 @@ start_holder() {
 	echo "holder $holder, its child $child"
 }
 
+page=$(getconf PAGESIZE)
+
 # What lsmemfd should find in the holder: $memfd_fds (its memfd
-# descriptors, one a line) and $n_memfds; $distinct memfds (dup is spaced
-# again) of $size bytes in all, $alloc of them allocated, as stat sees them.
+# descriptors, one a line) and $n_memfds; $n_mapped memfds only mapped;
+# $distinct memfds (dup is spaced again) of $size bytes in all, $alloc of
+# them allocated (for descriptors as stat sees them, for mappings as the
+# holder made them), and the holder's $mapped and $rss of them.
 expect_of_holder() {
 	memfd_fds= n_memfds=0 distinct=0 size=0 alloc=0
-	for key in spaced dup odd utf8 plain sparse allseals huge; do
+	for key in spaced dup odd utf8 plain sparse allseals huge both; do
 		eval "fd=\$fd_$key"
 		[ -n "$fd" ] || continue
 		memfd_fds="$memfd_fds$fd
@@ -104,6 +116,92 @@ expect_of_holder() {
 		size=$((size + $(stat -L -c %s "/proc/$holder/fd/$fd")))
 		alloc=$((alloc + $(stat -L -c %b "/proc/$holder/fd/$fd") * 512))
 	done
+	# both: pages 2 to 5 mapped, two written.
+	mapped=$((4 * page)) rss=$((2 * page)) n_mapped=0
+	for key in maponly twice newline backslash escape notutf8 hugemap; do
+		eval "inode=\$map_$key"
+		[ -n "$inode" ] || continue
+		n_mapped=$((n_mapped + 1))
+		distinct=$((distinct + 1))
+		set -- $(mapping_of "$key")
+		size=$((size + $1)) alloc=$((alloc + $2)) mapped=$((mapped + $3)) rss=$((rss + $4))
+	done
+}
+
+# mapping_of KEY: the SIZE, ALLOC, MAPPED and RSS in bytes of the memfd
+# the holder only maps as KEY (tests/lsmemfd-holder.c).
+mapping_of() {
+	case $1 in
+	maponly) echo $((16 * page)) $((3 * page)) $((16 * page)) $((3 * page)) ;;
+	twice) echo $((8 * page)) $((3 * page)) $((12 * page)) $((3 * page)) ;;
+	hugemap) echo "$hugepage $hugepage $hugepage $hugepage" ;;
+	*) echo "$page $page $page $page" ;;
+	esac
+}
+
+# Whether a page written is a page allocated and resident, no more: not
+# where shmem may use (multi-size) transparent huge pages.
+exact_pages() {
+	thp=/sys/kernel/mm/transparent_hugepage
+	top=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$thp/shmem_enabled" 2>/dev/null)
+	case ${top:-never} in never | deny | advise) ;; *) return 1 ;; esac
+	for f in "$thp"/hugepages-*/shmem_enabled; do
+		[ -f "$f" ] || continue
+		case $(sed -n 's/.*\[\(.*\)\].*/\1/p' "$f") in
+		never | advise | inherit) ;;
+		*) return 1 ;;
+		esac
+	done
+	return 0
+}
+
+# human BYTES: as lsmemfd shows a size without --bytes (lsblk's units).
+human() {
+	awk -v n="$1" 'BEGIN {
+		split("B K M G T P E", unit, " ")
+		e = 1; whole = n
+		while (e < 7 && whole >= 1024) { whole = int(whole / 1024); e++ }
+		if (e == 1) { printf "%dB\n", n; exit }
+		scale = 1024 ^ (e - 1)
+		tenths = int(((n % scale) * 10 + scale / 2) / scale)
+		if (tenths == 10) { tenths = 0; whole++ }
+		if (tenths) printf "%d.%d%s\n", whole, tenths, unit[e]
+		else printf "%d%s\n", whole, unit[e]
+	}'
+}
+
+# holder_events: what the holder saw since it was last asked: $events
+# (how many inotify events) and $event_lines (which).
+holder_events() {
+	kill -USR1 "$holder"
+	events= event_lines=
+	while read -r key a b <&3; do
+		case $key in
+		event) event_lines="$event_lines $a:$b" ;;
+		events) events=$a; break ;;
+		esac
+	done
+	[ -n "$events" ] || { fail "the holder did not report its events"; events=0; }
+}
+
+# untouched WHAT COMMAND...: COMMAND (say run -p "$holder") neither opens a
+# file of the holder's that is no memfd nor reads, writes or changes any.
+# Another lsmemfd on this machine (an older one opened the look-alikes)
+# can cause events too: only events on each of three tries fail.
+untouched() {
+	what=$1
+	shift
+	for try in 1 2 3; do
+		holder_events
+		"$@"
+		holder_events
+		if [ "$events" -eq 0 ]; then
+			echo "ok: $what: nothing but memfds opened, nothing read or changed"
+			return
+		fi
+		echo "note: events during $what (try $try):$event_lines"
+	done
+	fail "$what: the holder's files were opened, read or changed:$event_lines"
 }
 
 # A copy of lsmemfd, libmemfd and the holder that nobody can run, in a

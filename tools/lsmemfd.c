@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lsmemfd: list the memfds that processes hold, with their names, sizes
- * and seals; or, with --summary, how much each process holds. The table
- * and JSON output follow util-linux's lsblk and lsfd, through libsmartcols.
+ * lsmemfd: list the memfds that processes hold or map, with their names,
+ * sizes, seals and how much of them each process maps and keeps resident;
+ * or, with --summary, how much each process holds. The table and JSON
+ * output follow util-linux's lsblk and lsfd, through libsmartcols.
  */
 #include "config.h"
 
@@ -32,6 +33,8 @@ enum column_id {
 	COL_HUGETLB,
 	COL_INODE,
 	COL_ALLOC,
+	COL_MAPPED,
+	COL_RSS,
 	COL_MEMFDS,
 	NCOLUMNS
 };
@@ -61,7 +64,7 @@ static const struct column_info {
 	[COL_COMMAND] = { "COMMAND", 0.1, SCOLS_FL_TRUNC, KIND_TEXT, LISTING | SUMMARY,
 			  "command name of the process" },
 	[COL_FD] = { "FD", 3, SCOLS_FL_RIGHT, KIND_NUMBER, LISTING,
-		     "file descriptor" },
+		     "file descriptor, or mem: only mapped" },
 	[COL_NAME] = { "NAME", 0.3, SCOLS_FL_TRUNC, KIND_TEXT, LISTING,
 		       "name given at creation" },
 	[COL_SIZE] = { "SIZE", 5, SCOLS_FL_RIGHT, KIND_SIZE, LISTING | SUMMARY,
@@ -76,15 +79,22 @@ static const struct column_info {
 			"inode number: the same memfd, wherever it is held" },
 	[COL_ALLOC] = { "ALLOC", 5, SCOLS_FL_RIGHT, KIND_SIZE, LISTING | SUMMARY,
 			"memory allocated to it, in RAM or swap" },
+	[COL_MAPPED] = { "MAPPED", 5, SCOLS_FL_RIGHT, KIND_SIZE, LISTING | SUMMARY,
+			 "bytes of it the process maps, all its mappings added up" },
+	[COL_RSS] = { "RSS", 5, SCOLS_FL_RIGHT, KIND_SIZE, LISTING | SUMMARY,
+		      "bytes of those mappings resident in RAM" },
 	[COL_MEMFDS] = { "MEMFDS", 3, SCOLS_FL_RIGHT, KIND_NUMBER, SUMMARY,
 			 "number of memfds (--summary)" },
 };
 
+/* MAPPED costs nothing more (maps is read for the memfds only mapped);
+ * RSS is left out: smaps would double the time of a scan. */
 static const enum column_id default_listing[] = {
 	COL_PID, COL_COMMAND, COL_FD, COL_NAME, COL_SIZE, COL_SEALS, COL_EXEC, COL_HUGETLB,
+	COL_MAPPED,
 };
 static const enum column_id default_summary[] = {
-	COL_PID, COL_COMMAND, COL_MEMFDS, COL_SIZE, COL_ALLOC,
+	COL_PID, COL_COMMAND, COL_MEMFDS, COL_SIZE, COL_ALLOC, COL_MAPPED, COL_RSS,
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -105,6 +115,7 @@ static const struct {
 /* One line of either table: what it shows and what --sort compares. */
 struct row {
 	uint64_t number[NCOLUMNS]; /* numbers, sizes and booleans */
+	/* Text; for a number, a word shown instead (JSON has null). */
 	const char *text[NCOLUMNS];
 	unsigned int blank; /* bits of the columns left empty */
 	char seals[SEALS_TEXT_MAX];
@@ -139,7 +150,8 @@ static void __attribute__((noreturn)) usage(void)
 {
 	printf("\nUsage:\n"
 	       " %s [options]\n"
-	       "\nList the memfds that processes hold: their names, sizes and seals.\n"
+	       "\nList the memfds that processes hold or map: their names, sizes, seals,\n"
+	       "and how much of them each process maps and keeps resident.\n"
 	       "\nOptions:\n"
 	       " -b, --bytes            print sizes in bytes rather than in human units\n"
 	       " -J, --json             use JSON output format\n"
@@ -437,10 +449,12 @@ static int add_column(struct output *out, enum column_id id, int flags,
 	cl = scols_table_new_column(out->table, info->name, info->whint, info->flags | flags);
 	if (!cl)
 		return -ENOMEM;
-	if (info->kind == KIND_NUMBER || (info->kind == KIND_SIZE && o->bytes))
+	/* A boolean is written as a raw value, "true" or "false": the
+	 * boolean type writes an empty cell (EXEC unknown) as false. An
+	 * empty raw value is null. */
+	if (info->kind == KIND_NUMBER || info->kind == KIND_BOOL ||
+	    (info->kind == KIND_SIZE && o->bytes))
 		json_type = SCOLS_JSON_NUMBER;
-	else if (info->kind == KIND_BOOL)
-		json_type = SCOLS_JSON_BOOLEAN;
 	if (scols_column_set_json_type(cl, json_type) < 0 ||
 	    scols_column_set_cmpfunc(cl, info->kind == KIND_TEXT ? scols_cmpstr_cells :
 			    compare_numbers, NULL) < 0)
@@ -493,7 +507,12 @@ static int add_line(struct output *out, struct row *row, const struct options *o
 		scols_cell_set_userdata(cell, &row->number[id]);
 		if (row->blank & (1U << id))
 			continue;
-		switch (columns[id].kind) {
+		if (columns[id].kind != KIND_TEXT && row->text[id]) {
+			/* "mem" for no descriptor: not a JSON number. */
+			if (o->json)
+				continue;
+			data = row->text[id];
+		} else switch (columns[id].kind) {
 		case KIND_SIZE:
 			if (!o->bytes) {
 				human_size(number, buf, sizeof(buf));
@@ -504,7 +523,10 @@ static int add_line(struct output *out, struct row *row, const struct options *o
 			snprintf(buf, sizeof(buf), "%" PRIu64, number);
 			break;
 		case KIND_BOOL:
-			data = number ? "1" : "0";
+			if (o->json)
+				data = number ? "true" : "false";
+			else
+				data = number ? "1" : "0";
 			break;
 		case KIND_TEXT:
 			data = o->json ? json_text(row->text[id], buf) : row->text[id];
@@ -516,11 +538,21 @@ static int add_line(struct output *out, struct row *row, const struct options *o
 	return 0;
 }
 
+/* What only the file tells, and a memfd that cannot be opened does not. */
+#define UNKNOWN_WHEN_DEGRADED \
+	(1U << COL_SIZE | 1U << COL_SEALS | 1U << COL_EXEC | 1U << COL_ALLOC)
+
 static void fill_listing_row(struct row *row, const struct memfd_entry *e)
 {
 	row->number[COL_PID] = (uint64_t)e->pid;
 	row->text[COL_COMMAND] = e->command;
-	row->number[COL_FD] = (uint64_t)e->fd;
+	if (e->fd == FD_MAPPED_ONLY) {
+		/* lsfd's word for a mapping; sorted after the descriptors. */
+		row->text[COL_FD] = "mem";
+		row->number[COL_FD] = UINT64_MAX;
+	} else {
+		row->number[COL_FD] = (uint64_t)e->fd;
+	}
 	row->text[COL_NAME] = e->name;
 	row->number[COL_SIZE] = e->size;
 	seals_text(e->seals, row->seals);
@@ -529,6 +561,10 @@ static void fill_listing_row(struct row *row, const struct memfd_entry *e)
 	row->number[COL_HUGETLB] = e->hugetlb;
 	row->number[COL_INODE] = e->inode;
 	row->number[COL_ALLOC] = e->alloc;
+	row->number[COL_MAPPED] = e->mapped;
+	row->number[COL_RSS] = e->rss;
+	if (e->degraded)
+		row->blank |= UNKNOWN_WHEN_DEGRADED;
 }
 
 static int compare_identity(const void *a, const void *b)
@@ -541,25 +577,66 @@ static int compare_identity(const void *a, const void *b)
 	return (x->inode > y->inode) - (x->inode < y->inode);
 }
 
-/* Count and add up distinct memfds: one held through several descriptors,
- * or by several processes, counts once. Reorders list. */
-static void tally(const struct memfd_entry **list, size_t n, struct row *row)
+/* The entries that were opened, by identity: what a degraded entry of the
+ * same memfd (another process's, say) does not know, they do. */
+struct known {
+	const struct memfd_entry **list;
+	size_t count;
+};
+
+static const struct memfd_entry *known_entry(const struct known *k, const struct memfd_entry *e)
 {
+	const struct memfd_entry **found;
+
+	if (!e->degraded)
+		return e;
+	found = bsearch(&e, k->list, k->count, sizeof(*k->list), compare_identity);
+	return found ? *found : NULL;
+}
+
+/*
+ * Count and add up distinct memfds: one held through several descriptors,
+ * or by several processes, counts once. With mappings, the memfds of one
+ * process: its mapped and rss are the same on each entry. Returns how
+ * many sizes were unknown. Reorders list.
+ */
+static size_t tally(const struct memfd_entry **list, size_t n, struct row *row,
+		    const struct known *k, bool mappings)
+{
+	size_t unknown = 0;
+
 	qsort(list, n, sizeof(*list), compare_identity);
 	for (size_t i = 0; i < n; i++) {
+		const struct memfd_entry *known;
+
 		if (i > 0 && compare_identity(&list[i - 1], &list[i]) == 0)
 			continue;
 		row->number[COL_MEMFDS]++;
-		row->number[COL_SIZE] += list[i]->size;
-		row->number[COL_ALLOC] += list[i]->alloc;
+		if (mappings) {
+			row->number[COL_MAPPED] += list[i]->mapped;
+			row->number[COL_RSS] += list[i]->rss;
+		}
+		known = known_entry(k, list[i]);
+		if (known) {
+			row->number[COL_SIZE] += known->size;
+			row->number[COL_ALLOC] += known->alloc;
+		} else {
+			row->blank |= 1U << COL_SIZE | 1U << COL_ALLOC;
+			unknown++;
+		}
 	}
+	return unknown;
 }
 
-/* One row per process that holds memfds, then the total. */
+/* One row per process that holds or maps memfds, then the total (where a
+ * page resident in two processes counts twice, as RSS does everywhere).
+ * *unknown: the memfds whose size is not known. */
 static size_t fill_summary_rows(struct row *rows, const struct scan *s,
-				const struct memfd_entry **list)
+				const struct memfd_entry **list, const struct known *k,
+				size_t *unknown)
 {
 	size_t nrows = 0, first = 0;
+	struct row *total;
 
 	for (size_t i = 0; i <= s->count; i++) {
 		if (i < s->count && s->entries[i].pid == s->entries[first].pid)
@@ -571,41 +648,58 @@ static size_t fill_summary_rows(struct row *rows, const struct scan *s,
 				list[j - first] = &s->entries[j];
 			row->number[COL_PID] = (uint64_t)s->entries[first].pid;
 			row->text[COL_COMMAND] = s->entries[first].command;
-			tally(list, i - first, row);
+			tally(list, i - first, row, k, true);
 		}
 		first = i;
 	}
 
+	total = &rows[nrows];
+	for (size_t i = 0; i < nrows; i++) {
+		total->number[COL_MAPPED] += rows[i].number[COL_MAPPED];
+		total->number[COL_RSS] += rows[i].number[COL_RSS];
+	}
 	for (size_t i = 0; i < s->count; i++)
 		list[i] = &s->entries[i];
-	rows[nrows].blank = 1U << COL_PID;
-	rows[nrows].text[COL_COMMAND] = "total";
-	tally(list, s->count, &rows[nrows]);
+	total->blank = 1U << COL_PID;
+	total->text[COL_COMMAND] = "total";
+	*unknown = tally(list, s->count, total, k, false);
 	return nrows + 1;
 }
 
-static int print_scan(const struct scan *s, const struct options *o)
+/* Print the table; *unknown: how many memfds it shows without a size. */
+static int print_scan(const struct scan *s, const struct options *o, size_t *unknown)
 {
 	struct output out = { 0 };
 	const struct memfd_entry **list = NULL;
+	struct known known = { 0 };
 	struct row *rows;
 	size_t nrows, sorted;
 	int r;
 
 	/* A summary has at most a row per memfd, and the total. */
 	rows = calloc(s->count + 1, sizeof(*rows));
-	if (o->summary)
+	if (o->summary) {
 		list = calloc(s->count + 1, sizeof(*list));
-	if (!rows || (o->summary && !list)) {
+		known.list = calloc(s->count + 1, sizeof(*known.list));
+	}
+	if (!rows || (o->summary && (!list || !known.list))) {
 		r = -ENOMEM;
 		goto out;
 	}
+	*unknown = 0;
 	if (o->summary) {
-		nrows = fill_summary_rows(rows, s, list);
+		for (size_t i = 0; i < s->count; i++) {
+			if (!s->entries[i].degraded)
+				known.list[known.count++] = &s->entries[i];
+		}
+		qsort(known.list, known.count, sizeof(*known.list), compare_identity);
+		nrows = fill_summary_rows(rows, s, list, &known, unknown);
 		sorted = nrows - 1; /* the total stays last */
 	} else {
-		for (size_t i = 0; i < s->count; i++)
+		for (size_t i = 0; i < s->count; i++) {
 			fill_listing_row(&rows[i], &s->entries[i]);
+			*unknown += s->entries[i].degraded;
+		}
 		nrows = sorted = s->count;
 	}
 
@@ -622,9 +716,19 @@ out:
 	if (r < 0)
 		warnx("%s", strerror(-r));
 	scols_unref_table(out.table);
+	free(known.list);
 	free(list);
 	free(rows);
 	return r;
+}
+
+static bool shows(const struct options *o, enum column_id id)
+{
+	for (size_t i = 0; i < o->nshown; i++) {
+		if (o->shown[i] == id)
+			return true;
+	}
+	return o->sort == (int)id;
 }
 
 int main(int argc, char **argv)
@@ -632,10 +736,16 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct scan s = { 0 };
 	bool requested_denied = false;
+	size_t unknown = 0;
 	int r, status = EXIT_SUCCESS;
 
 	setlocale(LC_ALL, "");
 	parse_options(argc, argv, &o);
+	/* smaps costs a walk of the page tables: only for RSS. */
+	s.want_rss = shows(&o, COL_RSS);
+	/* Learn the memfd mounts now, before any other process's file is
+	 * looked at and while descriptors are plenty. */
+	find_memfd_mounts();
 
 	/* A process named with -p must exist; one that exits later, while
 	 * being scanned, is skipped like any other. */
@@ -657,8 +767,20 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
-	if (print_scan(&s, &o) < 0)
+	if (print_scan(&s, &o, &unknown) < 0)
 		status = EXIT_FAILURE;
+	/* Not a process that could not be inspected: the status stays. */
+	if (unknown)
+		warnx("%zu memfd%s only mapped, %s: opening %s through /proc/PID/map_files "
+		      "needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE", unknown,
+		      unknown == 1 ? "" : "s",
+		      o.summary ? "counted without size and allocation" :
+				  "shown without size, seals, exec and allocation",
+		      unknown == 1 ? "it" : "them");
+	if (s.unproven)
+		warnx("%u memfd%s only mapped not listed: the memfd mounts that tell them "
+		      "from look-alikes are unknown (memfd_create: %s)", s.unproven,
+		      s.unproven == 1 ? "" : "s", strerror(-find_memfd_mounts()));
 	if (s.denied)
 		warnx("could not inspect %u process%s (permission denied)", s.denied,
 		      s.denied == 1 ? "" : "es");
