@@ -461,6 +461,33 @@ expect "as nobody, the summary: stderr" "$(cat "$tmp/err")" \
 untouched "as nobody, the table" run_as_nobody -o +RSS -p "$holder"
 untouched "as nobody, the summary" run_as_nobody -s -p "$holder,$child"
 
+# Where lsmemfd may make no memfd (a sandbox that denies memfd_create), it
+# cannot tell a memfd only mapped from a look-alike by its mount: without
+# the privilege to open it, it is left out, and one line says so. Root
+# opens it, and libmemfd tells (a memfd with seals is one).
+status=0
+as_nobody timeout 120 "$pub/lsmemfd-sandbox" "$pub/lsmemfd" -o FD,NAME -n -r -p "$holder" \
+	>"$tmp/out" 2>"$tmp/err" || status=$?
+if [ "$status" -eq 77 ]; then
+	echo "note: no seccomp sandbox for this architecture: not run"
+else
+	unproven=$n_mapped
+	[ -z "$other_fakemap" ] || unproven=$((unproven + 1))
+	expect "sandboxed, as nobody: no memfd only mapped listed, one line says why" \
+		"$status $(grep -c '^mem ' "$tmp/out") $(cat "$tmp/err")" \
+		"0 0 lsmemfd: $unproven mappings that read like memfds not listed: without memfd_create (Operation not permitted) they cannot be told from look-alikes"
+	expect "sandboxed, as nobody: a sealed memfd held is still listed" \
+		"$(grep -c "^$fd_spaced lsmemfd\\\\x20test\$" "$tmp/out")" 1
+	status=0
+	timeout 120 "$pub/lsmemfd-sandbox" "$top_builddir/tools/lsmemfd" -o FD,NAME,SEALS -n -r \
+		-p "$holder" >"$tmp/out" 2>"$tmp/err" || status=$?
+	expect "sandboxed, as root: a sealed memfd only mapped is opened and listed" \
+		"$status $(grep -c '^mem mapped\\x20only shrink,grow$' "$tmp/out") $(cat "$tmp/err")" "0 1 "
+	if grep -q 'fake' "$tmp/out"; then
+		fail "sandboxed, as root: a look-alike listed"
+	fi
+fi
+
 # A memfd that one process holds and another only maps: the summary of
 # the second counts the size that the first one's descriptor shows.
 start_holder as_nobody "$pub/lsmemfd-holder" --pair

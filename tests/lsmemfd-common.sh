@@ -224,7 +224,7 @@ unprivileged_setup() {
 	chown 65534:65534 "$pub/gcov"
 	# libtool's wrapper scripts run the programs in .libs with the
 	# uninstalled library; a static build has none.
-	for program in tools/lsmemfd tests/lsmemfd-holder; do
+	for program in tools/lsmemfd tests/lsmemfd-holder tests/lsmemfd-sandbox; do
 		if [ -x "$top_builddir/${program%/*}/.libs/${program##*/}" ]; then
 			cp "$top_builddir/${program%/*}/.libs/${program##*/}" "$pub/"
 		else

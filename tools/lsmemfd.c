@@ -778,9 +778,10 @@ int main(int argc, char **argv)
 				  "shown without size, seals, exec and allocation",
 		      unknown == 1 ? "it" : "them");
 	if (s.unproven)
-		warnx("%u memfd%s only mapped not listed: the memfd mounts that tell them "
-		      "from look-alikes are unknown (memfd_create: %s)", s.unproven,
-		      s.unproven == 1 ? "" : "s", strerror(-find_memfd_mounts()));
+		warnx("%u mapping%s that read%s like memfds not listed: without memfd_create "
+		      "(%s) they cannot be told from look-alikes", s.unproven,
+		      s.unproven == 1 ? "" : "s", s.unproven == 1 ? "s" : "",
+		      strerror(-find_memfd_mounts()));
 	if (s.denied)
 		warnx("could not inspect %u process%s (permission denied)", s.denied,
 		      s.denied == 1 ? "" : "es");

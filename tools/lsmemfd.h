@@ -115,8 +115,9 @@ struct scan {
 	/* Processes whose descriptors or mappings (or some of them) we may
 	 * not inspect. */
 	unsigned int denied;
-	/* Mapped-only memfds left out because the memfd mounts could not
-	 * be found (no memfd_create for us) to prove them memfds. */
+	/* Mappings that read like memfds, left out unopened because the
+	 * memfd mounts that would prove them memfds are unknown (no
+	 * memfd_create for us). */
 	unsigned int unproven;
 	/* Read smaps, for rss: it costs a walk of the page tables. */
 	bool want_rss;
