@@ -197,6 +197,17 @@ query "-J, all processes: the holder's and its child's rows" \
 	 ([.memfds[] | select(.pid == $child)] | length) == $n and
 	 all(.memfds[]; (.pid | type) == "number")'
 
+# Root without CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE: the memfds only
+# mapped from maps alone, what only the files tell null.
+run_without_map_files -J -p "$holder"
+if [ "$status" -eq 77 ]; then
+	echo "note: lsmemfd without CAP_SYS_ADMIN not run: not root, or no setpriv"
+else
+	expect "-J without CAP_SYS_ADMIN: status" "$status" 0
+	json_mapped_rows no
+	json_bytes no run_without_map_files
+fi
+
 # The holder as nobody, seen by nobody: its memfds only mapped from maps
 # alone, what only the files tell null.
 if ! unprivileged_setup; then

@@ -387,9 +387,44 @@ else
 	fail "the holder's memfds changed"
 fi
 
+# Root without CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE (in a container,
+# say) may read maps but not open map_files entries: the memfds only
+# mapped from maps alone, as for nobody below.
+run_without_map_files -p "$holder"
+if [ "$status" -eq 77 ]; then
+	echo "note: lsmemfd without CAP_SYS_ADMIN not run: not root, or no setpriv"
+else
+	expect "without CAP_SYS_ADMIN: status and stderr" "$status $(cat "$tmp/err")" \
+		"0 lsmemfd: $n_mapped memfds only mapped, shown without size, seals, exec and allocation: opening them through /proc/PID/map_files needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE"
+	tail -n +2 "$tmp/out" | tr -s ' ' | sed 's/^ //' | sort >"$tmp/got"
+	table_rows no | sort >"$tmp/want"
+	compare "without CAP_SYS_ADMIN: the memfds only mapped from maps alone"
+	run_without_map_files -o FD,INODE,SIZE,ALLOC,MAPPED,RSS -b -n -r -p "$holder"
+	mapped_rows "$holder" no holder | sort >"$tmp/want"
+	grep '^mem ' "$tmp/out" | sort >"$tmp/got"
+	compare "without CAP_SYS_ADMIN: MAPPED and RSS of the memfds only mapped" \
+		'{ $NF = ""; print }'
+	run_without_map_files -s -b -n -r -p "$holder"
+	say "$holder lsmemfd-holder $distinct   $mapped $rss" >"$tmp/want"
+	head -n 1 "$tmp/out" >"$tmp/got"
+	compare "without CAP_SYS_ADMIN: the summary" '{ $NF = ""; print }'
+	# And where it may make no memfd either, nothing proves them memfds.
+	status=0
+	timeout 120 setpriv --bounding-set -sys_admin,-checkpoint_restore \
+		"$top_builddir/tests/lsmemfd-sandbox" "$top_builddir/tools/lsmemfd" -o FD -n -r \
+		-p "$holder" >"$tmp/out" 2>"$tmp/err" || status=$?
+	if [ "$status" -ne 77 ]; then
+		expect "without CAP_SYS_ADMIN nor memfd_create: no memfd only mapped listed" \
+			"$status $(grep -c '^mem$' "$tmp/out") $(grep -c 'mappings that read like memfds not listed' "$tmp/err")" \
+			"0 0 1"
+	fi
+fi
+
 root_holder=$holder root_child=$child
 start_holder "$top_builddir/tests/lsmemfd-holder" --churn
 untouched "20 scans among processes that exit, map and unmap meanwhile" scans run
+run_without_map_files -n
+[ "$status" -eq 77 ] || untouched "20 such scans without CAP_SYS_ADMIN" scans run_without_map_files
 kill "$holder_job"
 
 # As nobody: processes it may not inspect are counted, one line on
