@@ -378,6 +378,24 @@ int mfd_send_msg(int sock, const struct mfd *m, const void *data, size_t length)
 ssize_t mfd_recv_msg(int sock, unsigned int required_seals, void *buf, size_t size,
 		     struct mfd **out);
 
+/* mirrored mappings and rings (since 1.2) */
+
+/*
+ * Map [offset, offset + length) shared twice, back to back: at *addr and at
+ * *addr + length, so that byte i and byte i + length are the same memory.
+ * length is a non-zero multiple of the page size (of the huge page size on
+ * hugetlbfs), offset a multiple likewise. The address range is reserved
+ * first and then filled, so that no other mapping of the process is ever
+ * replaced, even by another thread mapping at the same time. Undo it with
+ * mfd_unmap(*addr, 2 * length).
+ * -EINVAL: m or addr NULL, length 0 or not a multiple, offset not aligned,
+ * unknown prot bits, or a range that overflows; -ENXIO: the range reaches
+ * past the last page of the file (as for mfd_map); -EPERM: PROT_WRITE on a
+ * write-sealed memfd; -ENOMEM: no room in the address space.
+ */
+int mfd_map_mirror(struct mfd *m, uint64_t offset, size_t length, int prot,
+		   void **addr);
+
 #ifdef __cplusplus
 }
 #endif

@@ -94,4 +94,26 @@ int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, int se
  * while a descriptor slot is still free: called before a receive. */
 void mfd_identify_prepare(void);
 
+/*
+ * mfd_map's bounds check: 0 if a mapping ending at end stays within the
+ * pages that hold the file's bytes (no system call when it lies within the
+ * recorded size), else -ENXIO, or fstat's error.
+ */
+int mfd_check_end(const struct mfd *m, uint64_t end);
+
+/*
+ * Reserve length bytes of address space starting at a multiple of align
+ * (a power of two, at least the page size), inaccessible: mappings made
+ * into it with MAP_FIXED replace only the reservation, never another
+ * mapping of the process. 0, or a negative errno.
+ */
+int mfd_reserve_range(size_t length, size_t align, void **addr);
+
+/*
+ * Map [offset, offset + length) of m shared at at and again at at + length,
+ * over a range the caller has reserved. On failure the range may be left
+ * partly mapped: the caller unmaps its whole reservation.
+ */
+int mfd_fill_mirror(const struct mfd *m, void *at, uint64_t offset, size_t length, int prot);
+
 #endif /* LIBMEMFD_PRIVATE_H */

@@ -15,7 +15,7 @@ static uint64_t round_up(uint64_t n, uint64_t align)
 }
 
 /* 0 if [.., end) stays within the pages that hold the file's bytes. */
-static int check_end(const struct mfd *m, uint64_t end)
+int mfd_check_end(const struct mfd *m, uint64_t end)
 {
 	struct stat st;
 
@@ -81,7 +81,7 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 		return -EINVAL;
 	if (mfd_above_off_max(length) || offset > (uint64_t)INT64_MAX - length)
 		return -EINVAL;
-	err = check_end(m, offset + length);
+	err = mfd_check_end(m, offset + length);
 	if (err < 0)
 		return err;
 	if (flags & LIBMEMFD_MAP_POPULATE)

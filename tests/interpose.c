@@ -3,7 +3,7 @@
  * The library must retry calls that a signal interrupts and finish short
  * writes, but a memfd never blocks, so no real signal can interrupt it.
  * Instead this test binary defines read, write, pread, pwrite, lseek,
- * fallocate, posix_fallocate, fstat and fcntl itself: the library's calls
+ * fallocate, posix_fallocate, fstat, fcntl and mmap itself: the library's calls
  * bind to these (an executable's definitions come first), which fail with
  * EINTR while interrupt_next_calls() has a budget left, write less than
  * asked while shorten_next_writes() has one, log calls on request, and
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@
 #include "libmemfd.h"
 
 static int interrupts_left;
+static int mmaps_to_pass = -1;
+static int mmap_error;
 static int short_writes_left;
 static int call_logging;
 static char call_log[CALL_LOG_MAX];
@@ -79,6 +82,12 @@ static size_t shortened(size_t count)
 	return count / 2;
 }
 
+void fail_mmap_after(int n, int err)
+{
+	mmaps_to_pass = n;
+	mmap_error = err;
+}
+
 void interrupt_next_calls(int n)
 {
 	interrupts_left = n;
@@ -115,6 +124,7 @@ typedef int (*fallocate_fn)(int, int, off_t, off_t);
 typedef int (*posix_fallocate_fn)(int, off_t, off_t);
 typedef int (*fstat_fn)(int, struct stat *);
 typedef int (*fcntl_fn)(int, int, ...);
+typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 
 /* The C library's definition of a function this file replaces. */
 #define REAL(fn_type, symbol)                                   \
@@ -189,4 +199,16 @@ int fcntl(int fd, int cmd, ...)
 	if (cmd == F_GET_SEALS)
 		log_call("F_GET_SEALS");
 	return REAL(fcntl_fn, OFF_NAME("fcntl"))(fd, cmd, arg);
+}
+
+void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+	if (mmaps_to_pass == 0) {
+		mmaps_to_pass = -1;
+		errno = mmap_error;
+		return MAP_FAILED;
+	}
+	if (mmaps_to_pass > 0)
+		mmaps_to_pass--;
+	return REAL(mmap_fn, OFF_NAME("mmap"))(addr, length, prot, flags, fd, offset);
 }

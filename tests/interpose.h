@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* This test binary defines read, write, pread, pwrite, lseek, fallocate,
- * posix_fallocate, fstat and fcntl itself, so that the tests can see and
+ * posix_fallocate, fstat, fcntl and mmap itself, so that the tests can see and
  * disturb the library's calls of them. */
 #ifndef LIBMEMFD_INTERPOSE_H
 #define LIBMEMFD_INTERPOSE_H
@@ -15,6 +15,11 @@ void interrupt_next_calls(int n);
 /* Make the next n calls of write and pwrite write half of what they are
  * asked to (at least one byte), as a full disk or a signal may. */
 void shorten_next_writes(int n);
+
+/* Let the next n calls of mmap from anywhere in this process through,
+ * and make the one after fail with err: a failure halfway through a
+ * sequence of mappings, which a seccomp filter cannot single out. */
+void fail_mmap_after(int n, int err);
 
 /* Log calls of fstat and of fcntl(F_GET_SEALS), in order, as a string of
  * "fstat " and "F_GET_SEALS " words, until stopped. */

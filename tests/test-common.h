@@ -102,6 +102,12 @@ int leave_free_slots(int free_slots);
  * root. 0, or a negative errno where neither is allowed here. */
 int enter_mount_namespace(void);
 
+/* Inaccessible anonymous mappings ("---p" with no file): the address
+ * space that reservations hold, such as a mirrored mapping's or a ring's
+ * guard pages. A single-threaded test makes none through malloc (under
+ * AddressSanitizer, whose allocator does, it answers 0). */
+int reservations_now(void);
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 Suite *lifecycle_suite(void);
@@ -114,5 +120,6 @@ Suite *identify_suite(void);
 Suite *message_suite(void);
 Suite *faults_suite(void);
 Suite *model_suite(void);
+Suite *mirror_suite(void);
 
 #endif

@@ -192,6 +192,40 @@ START_TEST(test_hugetlb_populate)
 }
 END_TEST
 
+/* A mirror of huge pages: the reservation is aligned to the huge page
+ * size, and only whole huge pages are mirrored. */
+START_TEST(test_hugetlb_mirror)
+{
+	struct mfd *m = new_huge_mfd("mirror", 0);
+	size_t length = (size_t)huge_page_size;
+	struct resources before = resources_now();
+	int reservations = reservations_now();
+	volatile uint8_t *v;
+	void *p = POISON_PTR;
+
+	ck_assert_int_eq(mfd_map_mirror(m, 0, 4096, PROT_READ, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map_mirror(m, 0, length / 2, PROT_READ, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map_mirror(m, 4096, length - 4096, PROT_READ, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map_mirror(m, length, length, PROT_READ, &p), -ENXIO);
+	ck_assert_ptr_eq(p, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	ck_assert_int_eq(reservations_now(), reservations);
+
+	ck_assert_int_eq(mfd_map_mirror(m, 0, length, PROT_READ | PROT_WRITE, &p), 0);
+	ck_assert_uint_eq((uintptr_t)p % huge_page_size, 0);
+	v = p;
+	v[0] = 0x45;
+	ck_assert_uint_eq(v[length], 0x45);
+	v[2 * length - 1] = 0x46;
+	ck_assert_uint_eq(v[length - 1], 0x46);
+	/* The alignment left nothing of the reservation behind. */
+	ck_assert_int_eq(reservations_now(), reservations);
+	ck_assert_int_eq(mfd_unmap(p, 2 * length), 0);
+	ck_assert_resources_unchanged(before);
+	mfd_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	SRunner *sr;
@@ -215,6 +249,9 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_adopted);
 	tcase_add_test(tc, test_hugetlb_allocate);
 	tcase_add_test(tc, test_hugetlb_populate);
+	suite_add_tcase(s, tc);
+	tc = tcase_with_leak_check("mirror");
+	tcase_add_test(tc, test_hugetlb_mirror);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);
