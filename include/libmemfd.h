@@ -396,6 +396,103 @@ ssize_t mfd_recv_msg(int sock, unsigned int required_seals, void *buf, size_t si
 int mfd_map_mirror(struct mfd *m, uint64_t offset, size_t length, int prot,
 		   void **addr);
 
+/* The end of a ring that mfd_ring_new's caller takes. */
+#define LIBMEMFD_RING_PRODUCER	0x0001U
+#define LIBMEMFD_RING_CONSUMER	0x0002U
+
+/*
+ * One end of a ring: a stream of messages from one process (the producer)
+ * to another (the consumer) through a memfd they both map, a control page
+ * and a mirrored data area. Single producer, single consumer; each end is
+ * used by one thread at a time. Neither end trusts the other: an index or
+ * a length in shared memory that no end following the rules could have
+ * written makes the calls answer -EPROTO from then on, and nothing outside
+ * the ring is ever read or handed out.
+ */
+struct mfd_ring;
+
+/*
+ * Create a ring whose data area holds capacity bytes (a power of two, at
+ * least the page size) in a new memfd (name as for mfd_new), and take the
+ * end flags names: exactly one of LIBMEMFD_RING_PRODUCER and
+ * LIBMEMFD_RING_CONSUMER. The memfd is sized, allocated and sealed
+ * F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL before this returns; send it
+ * (mfd_ring_mfd) to the process that takes the other end.
+ * -EINVAL: out NULL, bad flags, name or capacity; -ENOSPC: no memory to
+ * back it; -ENOMEM: no room in the address space; or mfd_new's errors.
+ */
+int mfd_ring_new(struct mfd_ring **out, const char *name, size_t capacity,
+		 unsigned int flags);
+
+/*
+ * Take the other end of the ring in m (as mfd_recv gives it); on success
+ * the ring owns m, on failure the caller still does. -EINVAL: m is not a
+ * real memfd sealed F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL (and not
+ * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE), or its size and control data are
+ * not those of a ring mfd_ring_new makes; -EBUSY: the other end was taken
+ * before; -ENOMEM: no room in the address space.
+ */
+int mfd_ring_attach(struct mfd_ring **out, struct mfd *m);
+
+/* The ring's memfd, still owned by the ring: mfd_send it to the other end. */
+const struct mfd *mfd_ring_mfd(const struct mfd_ring *r);
+
+/* The data area's size: every message of up to half of it fits in an
+ * empty ring. 0 for NULL. */
+size_t mfd_ring_capacity(const struct mfd_ring *r);
+
+/* Unmap and close this end and tell the other, which gets -EPIPE once it
+ * has read what is in flight. NULL is a no-op. */
+void mfd_ring_free(struct mfd_ring *r);
+
+/*
+ * Producer: room for the next message of length bytes (0 is a message too)
+ * at *addr, to be written in place and published by mfd_ring_commit. A
+ * second reserve before the commit replaces the first. -EAGAIN: not that
+ * much free room now; -EMSGSIZE: never; -EPIPE: the consumer is gone;
+ * -EINVAL: the consumer's end, or addr NULL; -EPROTO: the consumer broke
+ * the ring.
+ */
+int mfd_ring_reserve(struct mfd_ring *r, size_t length, void **addr);
+
+/* Publish the reserved message (release ordering) and wake the consumer if
+ * it sleeps in mfd_ring_wait. -EINVAL: nothing reserved; -EPROTO. */
+int mfd_ring_commit(struct mfd_ring *r);
+
+/* Reserve, copy data[0, length) and commit; the errors of reserve. */
+int mfd_ring_send(struct mfd_ring *r, const void *data, size_t length);
+
+/*
+ * Consumer: the next message in place, its length returned and its bytes
+ * at *addr until mfd_ring_release. A producer that does not play by the
+ * rules can still change them while they are read: copy what must not
+ * change. -EAGAIN: none yet; -EPIPE: none, and the producer is gone;
+ * -EINVAL: the producer's end, or addr NULL; -EPROTO: the producer broke
+ * the ring.
+ */
+ssize_t mfd_ring_peek(struct mfd_ring *r, const void **addr);
+
+/* Free the peeked message's room and wake the producer if it sleeps in
+ * mfd_ring_wait. -EINVAL: nothing peeked; -EPROTO. */
+int mfd_ring_release(struct mfd_ring *r);
+
+/* Peek, copy into buf and release; returns the length. -EMSGSIZE: the
+ * message is longer than size, and stays in the ring; else peek's errors. */
+ssize_t mfd_ring_recv(struct mfd_ring *r, void *buf, size_t size);
+
+/*
+ * Block until this end can go on: the producer until there is room for
+ * length bytes, the consumer until a message is there (length ignored).
+ * timeout_ms: -1 (any negative value) waits without limit, 0 only checks.
+ * It makes no system call when it can go on at once, spins briefly, then
+ * sleeps on a futex in the shared control page. -ETIMEDOUT; -EINTR: a
+ * signal handler ran (SA_RESTART or not); -EPIPE: the other end is gone
+ * (and, for the consumer, nothing is left); -EMSGSIZE: length can never
+ * fit; -EINVAL; -EPROTO. A peer that dies without mfd_ring_free is not
+ * noticed: wait with a timeout, or watch the socket the ring came over.
+ */
+int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

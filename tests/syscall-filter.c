@@ -43,6 +43,7 @@ static const char *const *syscall_names(enum syscall_group call)
 		[CALL_GETSOCKOPT] = { "getsockopt" },
 		[CALL_POLL] = { "poll", "ppoll" },
 		[CALL_STATFS] = { "statfs", "statfs64" },
+		[CALL_FUTEX] = { "futex", "futex_time64" },
 	};
 
 	return names[call];
@@ -89,8 +90,12 @@ static int add_denial(scmp_filter_ctx ctx, const struct denial *d)
 		for (unsigned int a = 0; a < alternatives(t0); a++) {
 			for (unsigned int b = 0; b < alternatives(t1); b++) {
 				struct scmp_arg_cmp cmp[2] = { comparison(t0, a), comparison(t1, b) };
-				int err = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO((uint32_t)d->err),
-								 nr, tests, cmp);
+				/* Not SCMP_ACT_KILL_PROCESS: it needs a seccomp()
+				 * call that valgrind does not emulate. */
+				uint32_t action = d->err == KILL_THREAD
+							  ? SCMP_ACT_KILL_THREAD
+							  : SCMP_ACT_ERRNO((uint32_t)d->err);
+				int err = seccomp_rule_add_array(ctx, action, nr, tests, cmp);
 
 				if (err < 0)
 					return err;

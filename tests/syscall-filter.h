@@ -36,6 +36,7 @@ enum syscall_group {
 	CALL_GETSOCKOPT,
 	CALL_POLL,      /* poll, ppoll */
 	CALL_STATFS,    /* statfs, statfs64 */
+	CALL_FUTEX,     /* futex, futex_time64 */
 };
 
 /* A condition on the low 32 bits of one argument of the call. */
@@ -51,7 +52,9 @@ struct arg_test {
 
 struct denial {
 	enum syscall_group call;
-	int err;                 /* the errno the call fails with */
+	int err;                 /* the errno the call fails with, or: */
+#define KILL_THREAD (-1)         /* the call kills the calling thread (SIGSYS): all
+				  * of a single-threaded process */
 	struct arg_test when[2]; /* all must hold */
 };
 

@@ -121,5 +121,8 @@ Suite *message_suite(void);
 Suite *faults_suite(void);
 Suite *model_suite(void);
 Suite *mirror_suite(void);
+Suite *ring_suite(void);
+Suite *ring_hostile_suite(void);
+Suite *ring_model_suite(void);
 
 #endif

@@ -226,6 +226,19 @@ START_TEST(test_hugetlb_mirror)
 }
 END_TEST
 
+/* mfd_ring_new makes no hugetlb rings: such a memfd is none. */
+START_TEST(test_hugetlb_is_no_ring)
+{
+	struct mfd *m = new_huge_mfd("ring", 0);
+	struct mfd_ring *r = POISON_PTR;
+
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), 0);
+	ck_assert_int_eq(mfd_ring_attach(&r, m), -EINVAL);
+	ck_assert_ptr_eq(r, POISON_PTR);
+	mfd_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	SRunner *sr;
@@ -252,6 +265,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_with_leak_check("mirror");
 	tcase_add_test(tc, test_hugetlb_mirror);
+	tcase_add_test(tc, test_hugetlb_is_no_ring);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -1,0 +1,740 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rings: a stream of messages from one process to another through one
+ * memfd, a control page followed by a data area mapped twice (mirror.c),
+ * so that every message is one contiguous range whatever its position.
+ *
+ * The mapping of an end: [guard][control][data][data again][guard], the
+ * guards inaccessible (the reservation itself), so that an access past
+ * either end faults instead of reading a neighbour; AddressSanitizer does
+ * not check memory from mmap.
+ *
+ * A message is a record in the data area: an 8-byte length, the bytes,
+ * padding to a multiple of 8. The producer counts the bytes of records it
+ * has published (head), the consumer those it has freed (tail); both are
+ * 64-bit counts that never wrap in practice, and position = count mod
+ * capacity. Each end keeps its own count in its private struct and only
+ * writes it to shared memory: it never reads it back, so a peer that
+ * overwrites it (or punches a hole in the control page, which reads as
+ * zeros) changes nothing but what the peer itself believes.
+ *
+ * Hostile peers. The other end's count and every record length are read
+ * once (an atomic load into a local) and checked before use:
+ *  - the consumer's tail, read by the producer, lies between the last tail
+ *    seen and the producer's head, on a record boundary;
+ *  - the producer's head, read by the consumer, lies between the last head
+ *    seen and the consumer's tail plus the capacity, on a record boundary;
+ *  - a record's length leaves the record within what was published.
+ * The producer then never writes past the room between head and tail + capacity,
+ * and the consumer never reads past the records between tail and head: at
+ * most capacity bytes from a position below capacity, inside the mirror.
+ * A failed check makes this end answer -EPROTO for good (the flag is in
+ * the private struct, where the peer cannot clear it). What the header
+ * says at attach time is checked the same way; after that, nothing of it
+ * is read again.
+ *
+ * Memory ordering (C11 terms; the __atomic builtins are C11's atomics):
+ *  - Data: the producer writes a record's bytes and its length (a relaxed
+ *    atomic store), then stores head; the consumer loads head, then the
+ *    length (relaxed) and the bytes. The store of head is (at least)
+ *    release and the load acquire, so the record happens-before the
+ *    consumer's reads of it.
+ *  - Room: the consumer reads a record, then stores tail; the producer
+ *    loads tail, then overwrites the freed room. Store release, load
+ *    acquire: the consumer's reads happen-before the producer's
+ *    overwriting, so a message never changes under a consumer that
+ *    follows the rules.
+ *  - Sleeping is the store-buffering pattern, on both sides:
+ *        sleeper:  sleeps = 1;   load the other's count (or gone flag)
+ *        waker:    store count;  load sleeps, wake if 1
+ *    Release and acquire allow both loads to miss both stores, and the
+ *    sleeper then sleeps on a count that has already changed: a lost
+ *    wake-up. So all four are seq_cst: the store of a count is a seq_cst
+ *    exchange (an RMW), the stores and loads of sleeps and of the gone
+ *    flags are seq_cst, and so are the loads of the other's count (on
+ *    x86-64 and arm64 a seq_cst load costs what an acquire load does). In
+ *    the single total order S of seq_cst operations one of the stores
+ *    comes first and the other side's later load sees it: either the
+ *    sleeper sees the new count and does not sleep, or the waker sees
+ *    sleeps == 1. The waker then exchanges sleeps to 0 and calls
+ *    FUTEX_WAKE; the sleeper's FUTEX_WAIT(sleeps, 1) is either queued
+ *    before (and woken) or finds 0 and returns at once: the kernel checks
+ *    the value and queues under one lock. (No fences: ThreadSanitizer
+ *    does not model atomic_thread_fence, and seq_cst RMWs say the same.)
+ *  - The futex is shared (no FUTEX_PRIVATE_FLAG): the kernel keys it by
+ *    the file and offset, so it works across processes and across the
+ *    mappings of one process; a private futex would never wake another
+ *    process.
+ *  - mfd_ring_free stores its gone flag (seq_cst) and then looks whether
+ *    the other end sleeps, the same pattern; the consumer, finding the
+ *    ring empty, loads the gone flag and then head again, so that what
+ *    the producer published before going is still read.
+ */
+#include "libmemfd-private.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RING_ENDS (LIBMEMFD_RING_PRODUCER | LIBMEMFD_RING_CONSUMER)
+#define RING_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define RING_MAGIC 0x676e6972646d666cull /* "lfmdring" in a little-endian dump */
+#define RING_LAYOUT 1u
+/* Two of the most common cache lines: neighbouring-line prefetchers
+ * fetch lines in pairs. */
+#define RING_LINE 128
+#define RECORD_HEADER 8u
+#define RECORD_ALIGN 8u
+/* The largest capacity whose mapping (2 * capacity and 3 pages) this
+ * process can express: 2^62 on 64-bit systems, 2^30 on 32-bit ones. */
+#define RING_CAPACITY_MAX (SIZE_MAX / 4 + 1)
+/* The counts start this far below the wrap, as Linux's jiffies do, so
+ * that every ring crosses it after its first MiB. */
+#define RING_INITIAL_COUNT ((uint64_t)0 - ((uint64_t)1 << 20))
+/* How long mfd_ring_wait spins before it sleeps (see bench/README.md). */
+#define RING_SPIN_NS 20000
+/* mfd_ring_wait without a limit still gives the kernel one, so that a
+ * signal handler interrupts it whatever its SA_RESTART; then waits again. */
+#define RING_FOREVER_NS (3600 * 1000000000ll)
+
+/*
+ * The control page. Every field has a fixed width and a fixed offset
+ * (asserted below), so that 32-bit and 64-bit processes share it; each
+ * end's fields are on a cache line of their own.
+ */
+struct ring_control {
+	/* Written by the creator before anyone else sees the memfd, then
+	 * read only at attach time; and the rare flags. */
+	uint64_t magic;
+	uint32_t layout;
+	uint32_t control_size;  /* the page size: where the data area starts */
+	uint64_t capacity;
+	uint32_t creator;       /* LIBMEMFD_RING_PRODUCER or _CONSUMER */
+	uint32_t attached;      /* set, once, by mfd_ring_attach */
+	uint32_t producer_gone; /* set by mfd_ring_free */
+	uint32_t consumer_gone;
+	uint8_t pad0[RING_LINE - 40];
+	/* The producer's: bytes of records published. */
+	uint64_t head;
+	uint8_t pad1[RING_LINE - 8];
+	/* The consumer's: bytes of records freed. */
+	uint64_t tail;
+	uint8_t pad2[RING_LINE - 8];
+	/* Futex words: 1 while that end sleeps (or is about to) in
+	 * mfd_ring_wait. Written rarely, read after every publication. */
+	uint32_t consumer_sleeps;
+	uint8_t pad3[RING_LINE - 4];
+	uint32_t producer_sleeps;
+	uint8_t pad4[RING_LINE - 4];
+};
+
+_Static_assert(offsetof(struct ring_control, magic) == 0, "ring layout");
+_Static_assert(offsetof(struct ring_control, layout) == 8, "ring layout");
+_Static_assert(offsetof(struct ring_control, control_size) == 12, "ring layout");
+_Static_assert(offsetof(struct ring_control, capacity) == 16, "ring layout");
+_Static_assert(offsetof(struct ring_control, creator) == 24, "ring layout");
+_Static_assert(offsetof(struct ring_control, attached) == 28, "ring layout");
+_Static_assert(offsetof(struct ring_control, producer_gone) == 32, "ring layout");
+_Static_assert(offsetof(struct ring_control, consumer_gone) == 36, "ring layout");
+_Static_assert(offsetof(struct ring_control, head) == 1 * RING_LINE, "ring layout");
+_Static_assert(offsetof(struct ring_control, tail) == 2 * RING_LINE, "ring layout");
+_Static_assert(offsetof(struct ring_control, consumer_sleeps) == 3 * RING_LINE, "ring layout");
+_Static_assert(offsetof(struct ring_control, producer_sleeps) == 4 * RING_LINE, "ring layout");
+_Static_assert(sizeof(struct ring_control) == 5 * RING_LINE, "ring layout");
+_Static_assert(sizeof(uint32_t) == sizeof(int), "futex words are ints");
+
+struct mfd_ring {
+	struct mfd *m;          /* NULL for the test hook's end */
+	struct ring_control *ctl;
+	unsigned char *data;    /* 2 * capacity bytes, the second half a mirror */
+	void *mapping;          /* the whole of it, guards included */
+	size_t mapping_size;    /* 0: the mapping is another end's */
+	uint64_t capacity;
+	unsigned int end;       /* LIBMEMFD_RING_PRODUCER or _CONSUMER */
+	bool broken;            /* the peer broke the rules: -EPROTO for good */
+	uint64_t mine;          /* this end's count (head or tail) */
+	uint64_t theirs;        /* the other end's, as last read and checked */
+	/* Producer: the record reserved (0: none) and its length. Consumer:
+	 * the record at tail, its header read once (0: not read yet). */
+	uint64_t record;
+	uint64_t length;
+	bool peeked;            /* consumer: peek has handed out the record */
+};
+
+static size_t page_size(void)
+{
+	return (size_t)mfd_page_size();
+}
+
+static uint64_t record_size(uint64_t length)
+{
+	return (RECORD_HEADER + length + RECORD_ALIGN - 1) & ~(uint64_t)(RECORD_ALIGN - 1);
+}
+
+static int broken(struct mfd_ring *r)
+{
+	r->broken = true;
+	return -EPROTO;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH >= 7)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/* A shared futex; with a 64-bit time_t on a 32-bit system the kernel's
+ * call for it is futex_time64. */
+static long sys_futex(uint32_t *word, int op, uint32_t value, const struct timespec *ts)
+{
+#ifdef SYS_futex_time64
+	if (sizeof(ts->tv_sec) > sizeof(long))
+		return syscall(SYS_futex_time64, word, op, value, ts, NULL,
+			       FUTEX_BITSET_MATCH_ANY);
+#endif
+	return syscall(SYS_futex, word, op, value, ts, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+/* Wake the end that sleeps on word, if it does. Only a kernel without
+ * futexes could fail the call, and on such a kernel nobody can sleep. */
+static void wake_if_sleeping(uint32_t *word)
+{
+	if (__atomic_load_n(word, __ATOMIC_SEQ_CST) &&
+	    __atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST))
+		sys_futex(word, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* Store this end's count for the other to see, and wake it if it sleeps. */
+static void publish(uint64_t *count, uint64_t value, uint32_t *other_sleeps)
+{
+	(void)__atomic_exchange_n(count, value, __ATOMIC_SEQ_CST);
+	wake_if_sleeping(other_sleeps);
+}
+
+/* Producer: the consumer's tail, read once and checked. */
+static int load_tail(struct mfd_ring *r)
+{
+	uint64_t tail = __atomic_load_n(&r->ctl->tail, __ATOMIC_SEQ_CST);
+
+	if (tail % RECORD_ALIGN != 0 || tail - r->theirs > r->mine - r->theirs)
+		return broken(r);
+	r->theirs = tail;
+	return 0;
+}
+
+/* Consumer: the producer's head, read once and checked. */
+static int load_head(struct mfd_ring *r)
+{
+	uint64_t head = __atomic_load_n(&r->ctl->head, __ATOMIC_SEQ_CST);
+
+	if (head % RECORD_ALIGN != 0 || head - r->theirs > r->mine + r->capacity - r->theirs)
+		return broken(r);
+	r->theirs = head;
+	return 0;
+}
+
+/* Producer: 0 if a record of this size fits now, -EAGAIN if not yet. */
+static int room(struct mfd_ring *r, uint64_t record)
+{
+	int err;
+
+	if (__atomic_load_n(&r->ctl->consumer_gone, __ATOMIC_SEQ_CST))
+		return -EPIPE;
+	if (r->capacity - (r->mine - r->theirs) >= record)
+		return 0;
+	err = load_tail(r);
+	if (err < 0)
+		return err;
+	return r->capacity - (r->mine - r->theirs) >= record ? 0 : -EAGAIN;
+}
+
+/* Consumer: 0 with r->record and r->length set if a message is there. */
+static int front(struct mfd_ring *r)
+{
+	uint64_t avail, length;
+	int err;
+
+	if (r->record)
+		return 0;
+	if (r->mine == r->theirs) {
+		err = load_head(r);
+		if (err < 0)
+			return err;
+		if (r->mine == r->theirs) {
+			if (!__atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST))
+				return -EAGAIN;
+			/* What it published before it went is still to be read. */
+			err = load_head(r);
+			if (err < 0)
+				return err;
+			if (r->mine == r->theirs)
+				return -EPIPE;
+		}
+	}
+	avail = r->theirs - r->mine;
+	length = __atomic_load_n((const uint64_t *)(r->data + (r->mine & (r->capacity - 1))),
+				 __ATOMIC_RELAXED);
+	if (length > avail - RECORD_HEADER)
+		return broken(r);
+	r->record = record_size(length);
+	r->length = length;
+	return 0;
+}
+
+/* 0 once this end can go on, -EAGAIN while it cannot. */
+static int ready(struct mfd_ring *r, uint64_t record)
+{
+	return r->end == LIBMEMFD_RING_PRODUCER ? room(r, record) : front(r);
+}
+
+/* Reserve the address space with its guards and map the control page. */
+static int map_control(struct mfd_ring *r, const struct mfd *m, uint64_t capacity)
+{
+	size_t page = page_size();
+	size_t size = 3 * page + 2 * (size_t)capacity;
+	void *base;
+	int err;
+
+	err = mfd_reserve_range(size, page, &base);
+	if (err < 0)
+		return err;
+	if (mmap((char *)base + page, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 m->fd, 0) == MAP_FAILED) {
+		err = -errno;
+		munmap(base, size);
+		return err;
+	}
+	r->mapping = base;
+	r->mapping_size = size;
+	r->ctl = (struct ring_control *)((char *)base + page);
+	r->data = (unsigned char *)base + 2 * page;
+	r->capacity = capacity;
+	return 0;
+}
+
+/* The data area, mirrored; the consumer's read-only. */
+static int map_data(struct mfd_ring *r, const struct mfd *m)
+{
+	int prot = r->end == LIBMEMFD_RING_PRODUCER ? PROT_READ | PROT_WRITE : PROT_READ;
+
+	return mfd_fill_mirror(m, r->data, page_size(), (size_t)r->capacity, prot);
+}
+
+static void unmap(struct mfd_ring *r)
+{
+	if (r->mapping_size)
+		munmap(r->mapping, r->mapping_size);
+}
+
+LIBMEMFD_EXPORT int mfd_ring_new(struct mfd_ring **out, const char *name, size_t capacity,
+				 unsigned int flags)
+{
+	size_t page = page_size();
+	struct ring_control *c;
+	struct mfd_ring *r;
+	struct mfd *m;
+	int err;
+
+	if (!out || (flags != LIBMEMFD_RING_PRODUCER && flags != LIBMEMFD_RING_CONSUMER))
+		return -EINVAL;
+	if (capacity < page || (capacity & (capacity - 1)) || capacity > RING_CAPACITY_MAX)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = mfd_new(&m, name, 0);
+	if (err < 0) {
+		free(r);
+		return err;
+	}
+	/* Allocated, so that no page fault can fail later; sealed, so that
+	 * neither end can shrink it under the other. */
+	err = mfd_allocate(m, 0, page + (uint64_t)capacity);
+	if (err == 0)
+		err = mfd_add_seals(m, RING_SEALS);
+	if (err == 0)
+		err = map_control(r, m, capacity);
+	if (err == 0) {
+		r->end = flags;
+		err = map_data(r, m);
+		if (err < 0)
+			unmap(r);
+	}
+	if (err < 0) {
+		mfd_free(m);
+		free(r);
+		return err;
+	}
+
+	/* Nobody else can see the memfd yet: plain stores. */
+	c = r->ctl;
+	c->magic = RING_MAGIC;
+	c->layout = RING_LAYOUT;
+	c->control_size = (uint32_t)page;
+	c->capacity = capacity;
+	c->creator = flags;
+	c->head = c->tail = RING_INITIAL_COUNT;
+	r->m = m;
+	r->mine = r->theirs = RING_INITIAL_COUNT;
+	*out = r;
+	return 0;
+}
+
+/*
+ * Read the header that the creator wrote (once: a local copy of each
+ * field), check that it describes the ring mapped at r, and take the end
+ * the creator left. The end is taken last, when nothing can fail any more.
+ */
+static int take_other_end(struct mfd_ring *r)
+{
+	struct ring_control *c = r->ctl;
+	uint64_t magic = __atomic_load_n(&c->magic, __ATOMIC_RELAXED);
+	uint32_t layout = __atomic_load_n(&c->layout, __ATOMIC_RELAXED);
+	uint32_t control_size = __atomic_load_n(&c->control_size, __ATOMIC_RELAXED);
+	uint64_t capacity = __atomic_load_n(&c->capacity, __ATOMIC_RELAXED);
+	uint32_t creator = __atomic_load_n(&c->creator, __ATOMIC_RELAXED);
+	uint64_t head = __atomic_load_n(&c->head, __ATOMIC_SEQ_CST);
+	uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_SEQ_CST);
+
+	if (magic != RING_MAGIC || layout != RING_LAYOUT || control_size != page_size() ||
+	    capacity != r->capacity)
+		return -EINVAL;
+	if (creator != LIBMEMFD_RING_PRODUCER && creator != LIBMEMFD_RING_CONSUMER)
+		return -EINVAL;
+	if (head % RECORD_ALIGN != 0 || tail % RECORD_ALIGN != 0 || head - tail > capacity)
+		return -EINVAL;
+	r->end = RING_ENDS & ~creator;
+	r->mine = r->end == LIBMEMFD_RING_PRODUCER ? head : tail;
+	r->theirs = r->end == LIBMEMFD_RING_PRODUCER ? tail : head;
+	return 0;
+}
+
+static int claim(struct mfd_ring *r)
+{
+	return __atomic_exchange_n(&r->ctl->attached, 1, __ATOMIC_SEQ_CST) ? -EBUSY : 0;
+}
+
+/* The capacity of a ring held in a file of this size, or a negative errno. */
+static int64_t capacity_of(uint64_t size)
+{
+	uint64_t page = page_size(), capacity = size - page;
+
+	if (size <= page || capacity < page || (capacity & (capacity - 1)))
+		return -EINVAL;
+	/* A ring too large for this process's address space. */
+	if (capacity > RING_CAPACITY_MAX)
+		return -ENOMEM;
+	return (int64_t)capacity;
+}
+
+LIBMEMFD_EXPORT int mfd_ring_attach(struct mfd_ring **out, struct mfd *m)
+{
+	struct mfd_ring *r;
+	struct stat st;
+	int64_t capacity;
+	int seals, err;
+
+	if (!out || !m || !m->memfd || m->map_align != page_size())
+		return -EINVAL;
+	/* The seals first, then the size they fix. */
+	seals = fcntl(m->fd, F_GET_SEALS);
+	if (seals < 0)
+		return -errno;
+	if ((seals & RING_SEALS) != RING_SEALS || (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		return -EINVAL;
+	if (fstat(m->fd, &st) < 0)
+		return -errno;
+	capacity = capacity_of((uint64_t)st.st_size);
+	if (capacity < 0)
+		return (int)capacity;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = map_control(r, m, (uint64_t)capacity);
+	if (err == 0) {
+		err = take_other_end(r);
+		if (err == 0)
+			err = map_data(r, m);
+		if (err == 0)
+			err = claim(r);
+		if (err < 0)
+			unmap(r);
+	}
+	if (err < 0) {
+		free(r);
+		return err;
+	}
+	r->m = m;
+	*out = r;
+	return 0;
+}
+
+int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator)
+{
+	struct mfd_ring *r;
+	int err;
+
+	if (!out || !creator)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ctl = creator->ctl;
+	r->data = creator->data;
+	r->mapping = creator->mapping;
+	r->capacity = creator->capacity;
+	err = take_other_end(r);
+	if (err == 0)
+		err = claim(r);
+	if (err < 0) {
+		free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+LIBMEMFD_EXPORT const struct mfd *mfd_ring_mfd(const struct mfd_ring *r)
+{
+	return r ? r->m : NULL;
+}
+
+LIBMEMFD_EXPORT size_t mfd_ring_capacity(const struct mfd_ring *r)
+{
+	return r ? (size_t)r->capacity : 0;
+}
+
+LIBMEMFD_EXPORT void mfd_ring_free(struct mfd_ring *r)
+{
+	struct ring_control *c;
+
+	if (!r)
+		return;
+	c = r->ctl;
+	if (r->end == LIBMEMFD_RING_PRODUCER) {
+		__atomic_store_n(&c->producer_gone, 1, __ATOMIC_SEQ_CST);
+		wake_if_sleeping(&c->consumer_sleeps);
+	} else {
+		__atomic_store_n(&c->consumer_gone, 1, __ATOMIC_SEQ_CST);
+		wake_if_sleeping(&c->producer_sleeps);
+	}
+	unmap(r);
+	mfd_free(r->m);
+	free(r);
+}
+
+/* The checks that every call of one end starts with. */
+static int check_end(const struct mfd_ring *r, unsigned int end)
+{
+	if (!r || r->end != end)
+		return -EINVAL;
+	return r->broken ? -EPROTO : 0;
+}
+
+LIBMEMFD_EXPORT int mfd_ring_reserve(struct mfd_ring *r, size_t length, void **addr)
+{
+	uint64_t record;
+	int err = check_end(r, LIBMEMFD_RING_PRODUCER);
+
+	if (err < 0 || !addr)
+		return err < 0 ? err : -EINVAL;
+	if (length > r->capacity - RECORD_HEADER)
+		return -EMSGSIZE;
+	record = record_size(length);
+	err = room(r, record);
+	if (err < 0)
+		return err;
+	r->record = record;
+	r->length = length;
+	*addr = r->data + (r->mine & (r->capacity - 1)) + RECORD_HEADER;
+	return 0;
+}
+
+LIBMEMFD_EXPORT int mfd_ring_commit(struct mfd_ring *r)
+{
+	int err = check_end(r, LIBMEMFD_RING_PRODUCER);
+
+	if (err < 0)
+		return err;
+	if (!r->record)
+		return -EINVAL;
+	__atomic_store_n((uint64_t *)(r->data + (r->mine & (r->capacity - 1))), r->length,
+			 __ATOMIC_RELAXED);
+	r->mine += r->record;
+	r->record = 0;
+	publish(&r->ctl->head, r->mine, &r->ctl->consumer_sleeps);
+	return 0;
+}
+
+LIBMEMFD_EXPORT int mfd_ring_send(struct mfd_ring *r, const void *data, size_t length)
+{
+	void *p;
+	int err;
+
+	if (!data && length > 0)
+		return -EINVAL;
+	err = mfd_ring_reserve(r, length, &p);
+	if (err < 0)
+		return err;
+	if (length > 0)
+		memcpy(p, data, length);
+	return mfd_ring_commit(r);
+}
+
+LIBMEMFD_EXPORT ssize_t mfd_ring_peek(struct mfd_ring *r, const void **addr)
+{
+	int err = check_end(r, LIBMEMFD_RING_CONSUMER);
+
+	if (err < 0 || !addr)
+		return err < 0 ? err : -EINVAL;
+	err = front(r);
+	if (err < 0)
+		return err;
+	r->peeked = true;
+	*addr = r->data + (r->mine & (r->capacity - 1)) + RECORD_HEADER;
+	return (ssize_t)r->length;
+}
+
+/* Consumer: free the record at tail. */
+static void advance(struct mfd_ring *r)
+{
+	r->mine += r->record;
+	r->record = 0;
+	r->peeked = false;
+	publish(&r->ctl->tail, r->mine, &r->ctl->producer_sleeps);
+}
+
+LIBMEMFD_EXPORT int mfd_ring_release(struct mfd_ring *r)
+{
+	int err = check_end(r, LIBMEMFD_RING_CONSUMER);
+
+	if (err < 0)
+		return err;
+	if (!r->peeked)
+		return -EINVAL;
+	advance(r);
+	return 0;
+}
+
+LIBMEMFD_EXPORT ssize_t mfd_ring_recv(struct mfd_ring *r, void *buf, size_t size)
+{
+	ssize_t length;
+	int err = check_end(r, LIBMEMFD_RING_CONSUMER);
+
+	if (err < 0 || (!buf && size > 0))
+		return err < 0 ? err : -EINVAL;
+	err = front(r);
+	if (err < 0)
+		return err;
+	if (r->length > size)
+		return -EMSGSIZE;
+	length = (ssize_t)r->length;
+	if (length > 0)
+		memcpy(buf, r->data + (r->mine & (r->capacity - 1)) + RECORD_HEADER,
+		       (size_t)length);
+	advance(r);
+	return length;
+}
+
+static struct timespec timespec_of(int64_t ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ns / 1000000000ll);
+	ts.tv_nsec = (long)(ns % 1000000000ll);
+	return ts;
+}
+
+/*
+ * Sleep on this end's futex word until ready() says go on, the deadline
+ * passes (-ETIMEDOUT; deadline < 0: none) or a signal handler runs.
+ */
+static int sleep_until_ready(struct mfd_ring *r, uint64_t record, int64_t deadline)
+{
+	uint32_t *sleeps = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_sleeps
+							      : &r->ctl->consumer_sleeps;
+	int err;
+
+	for (;;) {
+		struct timespec until;
+		int64_t now;
+
+		/* Say so first, then look again (see the top of this file). */
+		__atomic_store_n(sleeps, 1, __ATOMIC_SEQ_CST);
+		err = ready(r, record);
+		if (err != -EAGAIN)
+			break;
+		now = now_ns();
+		if (deadline >= 0 && now >= deadline) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		until = timespec_of(deadline >= 0 ? deadline : now + RING_FOREVER_NS);
+		if (sys_futex(sleeps, FUTEX_WAIT_BITSET, 1, &until) < 0 && errno != EAGAIN &&
+		    errno != ETIMEDOUT) {
+			err = -errno;
+			break;
+		}
+	}
+	__atomic_store_n(sleeps, 0, __ATOMIC_SEQ_CST);
+	return err;
+}
+
+LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout_ms)
+{
+	uint64_t record = 0;
+	int64_t start, spin_until, deadline = -1;
+	int err;
+
+	if (!r)
+		return -EINVAL;
+	if (r->broken)
+		return -EPROTO;
+	if (r->end == LIBMEMFD_RING_PRODUCER) {
+		if (length > r->capacity - RECORD_HEADER)
+			return -EMSGSIZE;
+		record = record_size(length);
+	}
+	err = ready(r, record);
+	if (err != -EAGAIN)
+		return err;
+	if (timeout_ms == 0)
+		return -ETIMEDOUT;
+
+	/* The other end is most often a few microseconds away: spin that
+	 * long before paying for two system calls and two context switches. */
+	start = now_ns();
+	if (timeout_ms > 0)
+		deadline = start + (int64_t)timeout_ms * 1000000;
+	spin_until = start + RING_SPIN_NS;
+	if (deadline >= 0 && deadline < spin_until)
+		spin_until = deadline;
+	for (unsigned int i = 1;; i++) {
+		cpu_relax();
+		err = ready(r, record);
+		if (err != -EAGAIN)
+			return err;
+		if (i % 32 == 0 && now_ns() >= spin_until)
+			break;
+	}
+	return sleep_until_ready(r, record, deadline);
+}

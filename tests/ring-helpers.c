@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ring-helpers.h"
+#include "test-common.h"
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t next_random(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dull;
+}
+
+int under_valgrind(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+	return preload && strstr(preload, "vgpreload");
+}
+
+long scaled(long n)
+{
+	const char *old = getenv("LIBMEMFD_TEST_OLD_KERNEL");
+	long divisor = 1;
+
+	if (under_valgrind())
+		divisor = 100;
+	else if (old && *old)
+		divisor = 10;
+	if (divisor > 1)
+		fprintf(stderr, "%s: %ld messages instead of %ld\n",
+			divisor == 100 ? "under valgrind" : "on an emulated older kernel",
+			n / divisor, n);
+	return n / divisor;
+}
+
+/* Eight bytes at a time: streams of millions of messages are checked
+ * byte by byte, and must stay quick. */
+static uint64_t word(uint64_t seq, size_t i)
+{
+	return (seq + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)i * 0x0101010101010101ull;
+}
+
+void fill(void *p, size_t n, uint64_t seq)
+{
+	uint8_t *b = p;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w = word(seq, i);
+
+		memcpy(b + i, &w, 8);
+	}
+	for (; i < n; i++)
+		b[i] = (uint8_t)(word(seq, i) >> 8);
+}
+
+int filled(const void *p, size_t n, uint64_t seq)
+{
+	const uint8_t *b = p;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w = word(seq, i);
+
+		if (memcmp(b + i, &w, 8) != 0)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (b[i] != (uint8_t)(word(seq, i) >> 8))
+			return 0;
+	return 1;
+}
+
+struct mfd *received(const struct mfd_ring *r)
+{
+	struct mfd *m = NULL;
+	int fd = dup(mfd_fd(mfd_ring_mfd(r)));
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	return m;
+}
+
+struct pair new_pair(size_t capacity, unsigned int creator)
+{
+	struct pair p = { NULL, NULL };
+	struct mfd_ring *first = NULL, *second = NULL;
+	struct mfd *m;
+
+	ck_assert_int_eq(mfd_ring_new(&first, "pair", capacity, creator), 0);
+	m = received(first);
+	ck_assert_int_eq(mfd_ring_attach(&second, m), 0);
+	ck_assert_ptr_eq(mfd_ring_mfd(second), m);
+	p.producer = creator == P ? first : second;
+	p.consumer = creator == P ? second : first;
+	return p;
+}
+
+void free_pair(struct pair *p)
+{
+	mfd_ring_free(p->producer);
+	mfd_ring_free(p->consumer);
+}
+
+struct raw raw_map(const struct mfd_ring *r)
+{
+	struct raw w;
+	void *p = NULL;
+
+	w.m = received(r);
+	w.size = (size_t)mfd_size(w.m);
+	ck_assert_int_eq(mfd_map(w.m, 0, w.size, PROT_READ | PROT_WRITE, 0, &p), 0);
+	w.ctl = p;
+	w.data = w.ctl + page_size();
+	return w;
+}
+
+void raw_unmap(struct raw *w)
+{
+	ck_assert_int_eq(mfd_unmap(w->ctl, w->size), 0);
+	mfd_free(w->m);
+}
+
+static void report(int line)
+{
+	if (line)
+		fprintf(stderr, "child %d: check at line %d failed\n", (int)getpid(), line);
+}
+
+struct child spawn(int (*fn)(int sock, void *arg), void *arg)
+{
+	struct child c;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	c.pid = fork();
+	ck_assert_int_ge(c.pid, 0);
+	if (c.pid == 0) {
+		int line;
+
+		close(sv[0]);
+		line = fn(sv[1], arg);
+		report(line);
+		_exit(line == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	c.sock = sv[0];
+	return c;
+}
+
+void join(struct child c)
+{
+	int status;
+
+	close(c.sock);
+	ck_assert_int_eq(waitpid(c.pid, &status, 0), c.pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the child failed (status %#x): see its line above", status);
+}
+
+struct mfd_ring *take_ring(int sock)
+{
+	struct mfd_ring *r = NULL;
+	struct mfd *m = NULL;
+
+	if (mfd_recv(sock, RING_SEALS, &m) < 0)
+		return NULL;
+	if (mfd_ring_attach(&r, m) < 0) {
+		mfd_free(m);
+		return NULL;
+	}
+	return r;
+}
+
+void give_ring(int sock, const struct mfd_ring *r)
+{
+	ck_assert_int_eq(mfd_send(sock, mfd_ring_mfd(r)), 0);
+}
+
+void expect_byte(int sock)
+{
+	char byte;
+
+	ck_assert_int_eq(read(sock, &byte, 1), 1);
+}
+

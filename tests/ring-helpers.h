@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* What the ring suites share: pairs of ends, peers' own mappings, child
+ * processes that take the other end, and messages that can be checked. */
+#ifndef LIBMEMFD_RING_HELPERS_H
+#define LIBMEMFD_RING_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "libmemfd.h"
+
+#define RING_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#define P LIBMEMFD_RING_PRODUCER
+#define C LIBMEMFD_RING_CONSUMER
+/* Long enough for any wait that must end, on a loaded machine. */
+#define PATIENCE_MS 20000
+
+#define assert_nothing_left(before, reservations)                    \
+	do {                                                         \
+		ck_assert_resources_unchanged(before);               \
+		ck_assert_int_eq(reservations_now(), (reservations)); \
+	} while (0)
+
+int64_t now_ms(void);
+
+/* xorshift64*: the same sequence on every system. */
+uint64_t next_random(uint64_t *state);
+
+/* How many of n messages a long test sends here: all of them, a tenth on
+ * a kernel made to look older (the suites' second and third runs, where
+ * rings take the same paths), a hundredth under valgrind. The log says
+ * so when it is fewer. */
+long scaled(long n);
+
+int under_valgrind(void);
+
+/* The bytes of message number seq, and whether p holds them. */
+void fill(void *p, size_t n, uint64_t seq);
+int filled(const void *p, size_t n, uint64_t seq);
+
+/* A second handle on the ring's memfd, as the other process receives it. */
+struct mfd *received(const struct mfd_ring *r);
+
+struct pair {
+	struct mfd_ring *producer, *consumer;
+};
+
+/* Both ends in this process, each with its own mapping; creator is the
+ * end mfd_ring_new takes. */
+struct pair new_pair(size_t capacity, unsigned int creator);
+void free_pair(struct pair *p);
+
+/* A peer's own mapping of the whole memfd, to write garbage through. */
+struct raw {
+	struct mfd *m;
+	uint8_t *ctl, *data;
+	size_t size;
+};
+
+struct raw raw_map(const struct mfd_ring *r);
+void raw_unmap(struct raw *w);
+
+struct child {
+	pid_t pid;
+	int sock;
+};
+
+/* A child that runs fn(sock, arg) with its end of a socket pair; fn
+ * returns 0, or the line of the CHILD_CHECK that failed, which the child
+ * prints. join() fails the test unless it returned 0. */
+struct child spawn(int (*fn)(int sock, void *arg), void *arg);
+void join(struct child c);
+
+/* Send the ring's memfd; take the other end of one as a child does. */
+void give_ring(int sock, const struct mfd_ring *r);
+struct mfd_ring *take_ring(int sock);
+
+/* Wait on the socket for the other process's one byte. */
+void expect_byte(int sock);
+
+#endif
