@@ -9,12 +9,16 @@
  * descriptor, so that the checks afterwards can still use the call.
  *
  * Not here: close, whose failure mfd_free cannot report (and Linux frees
- * the descriptor anyway), and the open of the read-only fallback for
- * kernels before 6.7, which test-map.c fails on such an emulated kernel.
+ * the descriptor anyway); the open of the read-only fallback for kernels
+ * before 6.7, which test-map.c and test-mirror.c fail on such an emulated
+ * kernel; the munmap of a reservation's leftover ends, which cannot fail;
+ * and the futex wake-up of a ring's commit, release and free, which only a
+ * kernel without futexes could refuse, where no end can sleep either.
  */
 #include "config.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +33,8 @@
 #define THE_SOCKET 0xfd000002u /* the receiving end of the socket pair */
 #define NEXT_FD 0xfd000003u    /* the descriptor the next open will get */
 #define THE_MAPPING 0xfd000004u /* the low half of the mapping's address */
+#define THE_RING_END 0xfd000005u /* the ring's memfd, as its producer would receive it */
+#define NO_FD 0xffffffffu      /* mmap's descriptor for anonymous memory */
 
 struct env {
 	struct mfd *m;  /* two pages, "data" at 0 */
@@ -39,6 +45,8 @@ struct env {
 	void *mapping;  /* the first page of m, read-only */
 	uint64_t size;
 	int seals;
+	struct mfd_ring *ring;  /* a consumer's end, empty */
+	struct mfd *ring_end;   /* its memfd, for the producer to attach */
 };
 
 struct fault {
@@ -281,6 +289,46 @@ static long punch_hole(struct env *e)
 	return mfd_punch_hole(e->m, 0, e->size);
 }
 
+static long map_mirror(struct env *e)
+{
+	void *p = POISON_PTR;
+	int r = mfd_map_mirror(e->m, 0, (size_t)e->size, PROT_READ | PROT_WRITE, &p);
+
+	return p == POISON_PTR ? r : 1;
+}
+
+static long map_mirror_past_recorded_size(struct env *e)
+{
+	void *p = POISON_PTR;
+	int r = mfd_map_mirror(e->m, 0, (size_t)(2 * e->size), PROT_READ, &p);
+
+	return p == POISON_PTR ? r : 1;
+}
+
+static long new_ring(struct env *e)
+{
+	struct mfd_ring *r = POISON_PTR;
+	int err = mfd_ring_new(&r, "fault", page_size(), LIBMEMFD_RING_PRODUCER);
+
+	return r == POISON_PTR ? err : 1;
+}
+
+static long attach_ring(struct env *e)
+{
+	struct mfd_ring *r = POISON_PTR;
+	int err = mfd_ring_attach(&r, e->ring_end);
+
+	/* The caller still owns the memfd. */
+	if (r != POISON_PTR || fcntl(mfd_fd(e->ring_end), F_GETFD) < 0)
+		return 1;
+	return err;
+}
+
+static long wait_on_ring(struct env *e)
+{
+	return mfd_ring_wait(e->ring, 0, 1000);
+}
+
 #define FAIL(c, e) { .call = (c), .err = (e) }
 #define FAIL_ON(c, e, arg, value) { .call = (c), .err = (e), .when = { { (arg), ARG_EQUALS, (value) } } }
 
@@ -353,6 +401,33 @@ static const struct fault faults[] = {
 	  allocate },
 	{ "mfd_punch_hole: fallocate EIO", { FAIL_ON(CALL_FALLOCATE, EIO, 0, THE_MFD) },
 	  punch_hole },
+	{ "mfd_map_mirror: mmap ENOMEM for the reservation", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NO_FD) },
+	  map_mirror },
+	{ "mfd_map_mirror: mmap ENOMEM for the halves", { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_MFD) },
+	  map_mirror },
+	{ "mfd_map_mirror past the recorded size: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, THE_MFD) },
+	  map_mirror_past_recorded_size },
+	{ "mfd_ring_new: memfd_create EMFILE", { FAIL(CALL_MEMFD_CREATE, EMFILE) }, new_ring },
+	{ "mfd_ring_new: fallocate ENOSPC", { FAIL_ON(CALL_FALLOCATE, ENOSPC, 0, NEXT_FD) }, new_ring },
+	{ "mfd_ring_new: fcntl(F_ADD_SEALS) EBUSY",
+	  { { .call = CALL_FCNTL, .err = EBUSY,
+	      .when = { { 0, ARG_EQUALS, NEXT_FD }, { 1, ARG_EQUALS, F_ADD_SEALS } } } },
+	  new_ring },
+	{ "mfd_ring_new: mmap ENOMEM for the reservation", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NO_FD) },
+	  new_ring },
+	{ "mfd_ring_new: mmap ENOMEM for the memfd", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NEXT_FD) },
+	  new_ring },
+	{ "mfd_ring_attach: fcntl(F_GET_SEALS) EIO",
+	  { { .call = CALL_FCNTL, .err = EIO,
+	      .when = { { 0, ARG_EQUALS, THE_RING_END }, { 1, ARG_EQUALS, F_GET_SEALS } } } },
+	  attach_ring },
+	{ "mfd_ring_attach: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, THE_RING_END) }, attach_ring },
+	{ "mfd_ring_attach: mmap ENOMEM for the reservation", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NO_FD) },
+	  attach_ring },
+	{ "mfd_ring_attach: mmap ENOMEM for the memfd",
+	  { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_RING_END) }, attach_ring },
+	{ "mfd_ring_wait: futex ENOSYS", { FAIL_ON(CALL_FUTEX, ENOSYS, 1, FUTEX_WAIT_BITSET) },
+	  wait_on_ring },
 };
 
 static uint32_t actual(const struct env *e, uint32_t value)
@@ -366,6 +441,8 @@ static uint32_t actual(const struct env *e, uint32_t value)
 		return (uint32_t)e->next_fd;
 	case THE_MAPPING:
 		return (uint32_t)(uintptr_t)e->mapping;
+	case THE_RING_END:
+		return (uint32_t)mfd_fd(e->ring_end);
 	default:
 		return value;
 	}
@@ -398,6 +475,8 @@ static void set_up(struct env *e)
 		ck_assert_int_eq(mfd_send(e->plain_sv[0], plain), 0);
 		mfd_free(plain);
 	}
+	ck_assert_int_eq(mfd_ring_new(&e->ring, "fault", page_size(), LIBMEMFD_RING_CONSUMER), 0);
+	ck_assert_int_eq(mfd_from_fd(&e->ring_end, dup(mfd_fd(mfd_ring_mfd(e->ring)))), 0);
 	/* The lowest free number, which the kernel gives out next. */
 	e->next_fd = dup(0);
 	ck_assert_int_ge(e->next_fd, 0);
@@ -409,6 +488,8 @@ static void tear_down(struct env *e)
 	mfd_unmap(e->mapping, page_size()); /* fails where munmap is denied */
 	mfd_free(e->m);
 	close(e->probe);
+	mfd_free(e->ring_end);
+	mfd_ring_free(e->ring);
 	close(e->sv[0]);
 	close(e->sv[1]);
 	if (e->plain_sv[0] >= 0) {
