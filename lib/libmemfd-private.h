@@ -121,7 +121,8 @@ int mfd_fill_mirror(const struct mfd *m, void *at, uint64_t offset, size_t lengt
  * into itself): the other end of the ring that creator made, sharing its
  * mapping instead of mapping the memfd again. TSan tracks addresses, not
  * memory, so the two ends of a ring in one process must share one mapping
- * for it to see their accesses meet. Free this end before the creator's.
+ * for it to see their accesses meet (a consumer creator's data area is
+ * made writable for it). Free this end before the creator's.
  */
 int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator);
 

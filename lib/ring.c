@@ -503,6 +503,10 @@ int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator
 	r->mapping = creator->mapping;
 	r->capacity = creator->capacity;
 	err = take_other_end(r);
+	/* A consumer's data area is read-only, and the producer writes it. */
+	if (err == 0 && r->end == LIBMEMFD_RING_PRODUCER &&
+	    mprotect(r->data, 2 * (size_t)r->capacity, PROT_READ | PROT_WRITE) < 0)
+		err = -errno;
 	if (err == 0)
 		err = claim(r);
 	if (err < 0) {
