@@ -98,8 +98,20 @@
 /* The counts start this far below the wrap, as Linux's jiffies do, so
  * that every ring crosses it after its first MiB. */
 #define RING_INITIAL_COUNT ((uint64_t)0 - ((uint64_t)1 << 20))
-/* How long mfd_ring_wait spins before it sleeps (see bench/README.md). */
+/*
+ * How long mfd_ring_wait spins before it sleeps (see bench/README.md): at
+ * most RING_SPIN_NS; after a spin that ended in sleep anyway, half as long
+ * as the last time, and not at all below RING_SPIN_MIN_NS, except for every
+ * RING_SPIN_PROBE-th wait, which spins the whole time again; after one
+ * that succeeded, the whole time. Where the other end cannot run while
+ * this one spins (both on one CPU) spinning only delays it, and this end
+ * soon stops; where it answers within microseconds, it spins on.
+ */
+#ifndef RING_SPIN_NS
 #define RING_SPIN_NS 20000
+#endif
+#define RING_SPIN_MIN_NS 2000
+#define RING_SPIN_PROBE 64
 /* mfd_ring_wait without a limit still gives the kernel one, so that a
  * signal handler interrupts it whatever its SA_RESTART; then waits again. */
 #define RING_FOREVER_NS (3600 * 1000000000ll)
@@ -166,6 +178,8 @@ struct mfd_ring {
 	uint64_t record;
 	uint64_t length;
 	bool peeked;            /* consumer: peek has handed out the record */
+	uint32_t spin_ns;       /* how long the next wait spins (see RING_SPIN_NS) */
+	uint32_t unspun;        /* waits without a spin since the last one */
 };
 
 static size_t page_size(void)
@@ -394,6 +408,7 @@ LIBMEMFD_EXPORT int mfd_ring_new(struct mfd_ring **out, const char *name, size_t
 	c->head = c->tail = RING_INITIAL_COUNT;
 	r->m = m;
 	r->mine = r->theirs = RING_INITIAL_COUNT;
+	r->spin_ns = RING_SPIN_NS;
 	*out = r;
 	return 0;
 }
@@ -422,6 +437,7 @@ static int take_other_end(struct mfd_ring *r)
 	if (head % RECORD_ALIGN != 0 || tail % RECORD_ALIGN != 0 || head - tail > capacity)
 		return -EINVAL;
 	r->end = RING_ENDS & ~creator;
+	r->spin_ns = RING_SPIN_NS;
 	r->mine = r->end == LIBMEMFD_RING_PRODUCER ? head : tail;
 	r->theirs = r->end == LIBMEMFD_RING_PRODUCER ? tail : head;
 	return 0;
@@ -707,6 +723,7 @@ LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout
 {
 	uint64_t record = 0;
 	int64_t start, spin_until, deadline = -1;
+	uint32_t spin;
 	int err;
 
 	if (!r)
@@ -724,21 +741,30 @@ LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout
 	if (timeout_ms == 0)
 		return -ETIMEDOUT;
 
-	/* The other end is most often a few microseconds away: spin that
-	 * long before paying for two system calls and two context switches. */
 	start = now_ns();
 	if (timeout_ms > 0)
 		deadline = start + (int64_t)timeout_ms * 1000000;
-	spin_until = start + RING_SPIN_NS;
-	if (deadline >= 0 && deadline < spin_until)
-		spin_until = deadline;
-	for (unsigned int i = 1;; i++) {
-		cpu_relax();
-		err = ready(r, record);
-		if (err != -EAGAIN)
-			return err;
-		if (i % 32 == 0 && now_ns() >= spin_until)
-			break;
+	/* The other end is most often a few microseconds away: spin that
+	 * long before paying for two system calls and two context switches. */
+	spin = r->spin_ns;
+	if (spin == 0 && ++r->unspun >= RING_SPIN_PROBE)
+		spin = RING_SPIN_NS;
+	if (spin > 0) {
+		r->unspun = 0;
+		spin_until = start + spin;
+		if (deadline >= 0 && deadline < spin_until)
+			spin_until = deadline;
+		for (unsigned int i = 1;; i++) {
+			cpu_relax();
+			err = ready(r, record);
+			if (err != -EAGAIN) {
+				r->spin_ns = RING_SPIN_NS;
+				return err;
+			}
+			if (i % 32 == 0 && now_ns() >= spin_until)
+				break;
+		}
+		r->spin_ns = spin / 2 >= RING_SPIN_MIN_NS ? spin / 2 : 0;
 	}
 	return sleep_until_ready(r, record, deadline);
 }
