@@ -20,14 +20,6 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-uint64_t next_random(uint64_t *state)
-{
-	*state ^= *state >> 12;
-	*state ^= *state << 25;
-	*state ^= *state >> 27;
-	return *state * 0x2545f4914f6cdd1dull;
-}
-
 int under_valgrind(void)
 {
 	const char *preload = getenv("LD_PRELOAD");
@@ -49,44 +41,6 @@ long scaled(long n)
 			divisor == 100 ? "under valgrind" : "on an emulated older kernel",
 			n / divisor, n);
 	return n / divisor;
-}
-
-/* Eight bytes at a time: streams of millions of messages are checked
- * byte by byte, and must stay quick. */
-static uint64_t word(uint64_t seq, size_t i)
-{
-	return (seq + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)i * 0x0101010101010101ull;
-}
-
-void fill(void *p, size_t n, uint64_t seq)
-{
-	uint8_t *b = p;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w = word(seq, i);
-
-		memcpy(b + i, &w, 8);
-	}
-	for (; i < n; i++)
-		b[i] = (uint8_t)(word(seq, i) >> 8);
-}
-
-int filled(const void *p, size_t n, uint64_t seq)
-{
-	const uint8_t *b = p;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w = word(seq, i);
-
-		if (memcmp(b + i, &w, 8) != 0)
-			return 0;
-	}
-	for (; i < n; i++)
-		if (b[i] != (uint8_t)(word(seq, i) >> 8))
-			return 0;
-	return 1;
 }
 
 struct mfd *received(const struct mfd_ring *r)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "libmemfd.h"
+#include "ring-pattern.h"
 
 #define RING_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 #define P LIBMEMFD_RING_PRODUCER
@@ -24,9 +25,6 @@
 
 int64_t now_ms(void);
 
-/* xorshift64*: the same sequence on every system. */
-uint64_t next_random(uint64_t *state);
-
 /* How many of n messages a long test sends here: all of them, a tenth on
  * a kernel made to look older (the suites' second and third runs, where
  * rings take the same paths), a hundredth under valgrind. The log says
@@ -35,9 +33,6 @@ long scaled(long n);
 
 int under_valgrind(void);
 
-/* The bytes of message number seq, and whether p holds them. */
-void fill(void *p, size_t n, uint64_t seq);
-int filled(const void *p, size_t n, uint64_t seq);
 
 /* A second handle on the ring's memfd, as the other process receives it. */
 struct mfd *received(const struct mfd_ring *r);

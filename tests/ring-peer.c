@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "libmemfd.h"
+#include "ring-pattern.h"
 
 #define MESSAGES 300000
 #define ROUNDS 20000
@@ -47,14 +48,6 @@ static const char *role = "ring-peer";
 		}                                                                       \
 	} while (0)
 
-static uint64_t next_random(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
 /* The same sequence of lengths in both processes, whatever their ABI. */
 static size_t length_of(uint64_t *rng)
 {
@@ -63,20 +56,6 @@ static size_t length_of(uint64_t *rng)
 	if (dice % 256 == 0)
 		return (size_t)((dice >> 20) % (CAPACITY / 2 + 1));
 	return (size_t)((dice >> 20) % 300);
-}
-
-static void fill(unsigned char *p, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)(seq * 131 + i * 7);
-}
-
-static int filled(const unsigned char *p, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != (unsigned char)(seq * 131 + i * 7))
-			return 0;
-	return 1;
 }
 
 static void produce(struct mfd_ring *r, uint64_t seed)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "libmemfd-private.h"
+#include "ring-pattern.h"
 
 #define PATIENCE_MS 20000
 
@@ -32,28 +33,6 @@
 			exit(1);                                             \
 		}                                                            \
 	} while (0)
-
-static uint64_t next_random(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dull;
-}
-
-static void fill(unsigned char *p, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (unsigned char)(seq * 131 + i * 7);
-}
-
-static int filled(const unsigned char *p, size_t n, uint64_t seq)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != (unsigned char)(seq * 131 + i * 7))
-			return 0;
-	return 1;
-}
 
 static void pause_us(long us)
 {
@@ -69,6 +48,12 @@ struct stream {
 	size_t capacity;
 };
 
+/* Mostly short, one in 16 up to half the ring: the same in both threads. */
+static size_t length_of(uint64_t dice, size_t capacity)
+{
+	return (size_t)(dice >> 20) % (dice % 16 == 0 ? capacity / 2 : 200);
+}
+
 /* Random lengths, in place or copied, sometimes pausing so that the other
  * thread's waits sleep on the futex instead of spinning. */
 static void *produce(void *arg)
@@ -80,8 +65,7 @@ static void *produce(void *arg)
 	check(buf != NULL);
 	for (long seq = 0; seq < s->count; seq++) {
 		uint64_t dice = next_random(&rng);
-		size_t len = dice % 16 == 0 ? (size_t)(dice >> 20) % (s->capacity / 2)
-					    : (size_t)(dice >> 20) % 200;
+		size_t len = length_of(dice, s->capacity);
 		void *w;
 		int err;
 
@@ -116,8 +100,7 @@ static void consume(struct stream *s)
 	check(buf != NULL);
 	for (long seq = 0; seq < s->count; seq++) {
 		uint64_t dice = next_random(&rng);
-		size_t len = dice % 16 == 0 ? (size_t)(dice >> 20) % (s->capacity / 2)
-					    : (size_t)(dice >> 20) % 200;
+		size_t len = length_of(dice, s->capacity);
 		const void *m;
 		ssize_t n;
 

@@ -48,14 +48,13 @@ static int count_fds(void)
 	return count - 1; /* the directory's own descriptor */
 }
 
-/* Mappings of memfds: other mappings come and go with malloc (and valgrind). */
-static int count_memfd_maps(void)
+/* /proc/self/maps, whole and NUL-terminated, in a buffer of its own. */
+static char *read_maps(void)
 {
 	static char buf[1 << 20];
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	size_t len = 0;
 	ssize_t n;
-	int count = 0;
 
 	ck_assert_int_ge(fd, 0);
 	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
@@ -63,6 +62,15 @@ static int count_memfd_maps(void)
 	ck_assert_int_eq(n, 0);
 	close(fd);
 	buf[len] = '\0';
+	return buf;
+}
+
+/* Mappings of memfds: other mappings come and go with malloc (and valgrind). */
+static int count_memfd_maps(void)
+{
+	const char *buf = read_maps();
+	int count = 0;
+
 	for (const char *p = buf; (p = strstr(p, " /memfd:")); p++)
 		count++;
 	return count;
@@ -78,7 +86,9 @@ static int count_memfd_maps(void)
 
 int reservations_now(void)
 {
-	static char buf[1 << 20];
+	char *buf;
+	int count = 0;
+
 #ifdef UNDER_ASAN
 	static int said;
 
@@ -87,17 +97,7 @@ int reservations_now(void)
 		note_skipped("under AddressSanitizer, reservations are not counted");
 	return 0;
 #endif
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
-	int count = 0;
-
-	ck_assert_int_ge(fd, 0);
-	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)n;
-	ck_assert_int_eq(n, 0);
-	close(fd);
-	buf[len] = '\0';
+	buf = read_maps();
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		char perms[8];
 		unsigned long long inode;

@@ -1052,6 +1052,22 @@ static void pause_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* A child that takes the other end of a new ring, says it is about to
+ * wait (or sleep), and is given time to: the wake-up must not depend on
+ * whether it has. */
+static struct child start_waiter(struct mfd_ring **r, unsigned int creator,
+				 int (*fn)(int sock, void *arg), const int *arg, int delay_ms)
+{
+	struct child c;
+
+	ck_assert_int_eq(mfd_ring_new(r, "wake", page_size(), creator), 0);
+	c = spawn(fn, (void *)arg);
+	give_ring(c.sock, *r);
+	expect_byte(c.sock);
+	pause_ms(delay_ms);
+	return c;
+}
+
 START_TEST(test_ring_wait_wakes_across_processes)
 {
 	static const int data = 0, gone = -EPIPE;
@@ -1061,21 +1077,13 @@ START_TEST(test_ring_wait_wakes_across_processes)
 
 	for (size_t d = 0; d < ARRAY_SIZE(delays); d++) {
 		/* Woken by a message. */
-		ck_assert_int_eq(mfd_ring_new(&r, "wake", page_size(), P), 0);
-		c = spawn(sleeping_consumer_child, (void *)&data);
-		give_ring(c.sock, r);
-		expect_byte(c.sock);
-		pause_ms(delays[d]);
+		c = start_waiter(&r, P, sleeping_consumer_child, &data, delays[d]);
 		ck_assert_int_eq(mfd_ring_send(r, "hello", 5), 0);
 		join(c);
 		mfd_ring_free(r);
 
 		/* Woken by the producer's going. */
-		ck_assert_int_eq(mfd_ring_new(&r, "wake", page_size(), P), 0);
-		c = spawn(sleeping_consumer_child, (void *)&gone);
-		give_ring(c.sock, r);
-		expect_byte(c.sock);
-		pause_ms(delays[d]);
+		c = start_waiter(&r, P, sleeping_consumer_child, &gone, delays[d]);
 		mfd_ring_free(r);
 		join(c);
 	}
@@ -1105,27 +1113,21 @@ static int full_producer_child(int sock, void *arg)
 
 START_TEST(test_ring_wait_for_room_across_processes)
 {
-	const int room = 0, gone = -EPIPE;
-	const int delays[] = { 0, 50 };
+	static const int room = 0, gone = -EPIPE;
+	static const int delays[] = { 0, 50 };
 	struct mfd_ring *r;
 	struct child c;
 	char buf[100];
 
 	for (size_t d = 0; d < ARRAY_SIZE(delays); d++) {
-		ck_assert_int_eq(mfd_ring_new(&r, "room", page_size(), C), 0);
-		c = spawn(full_producer_child, (void *)&room);
-		give_ring(c.sock, r);
-		expect_byte(c.sock);
-		pause_ms(delays[d]);
+		/* Woken by room freed. */
+		c = start_waiter(&r, C, full_producer_child, &room, delays[d]);
 		ck_assert_int_eq(mfd_ring_recv(r, buf, sizeof(buf)), 100);
 		join(c);
 		mfd_ring_free(r);
 
-		ck_assert_int_eq(mfd_ring_new(&r, "room", page_size(), C), 0);
-		c = spawn(full_producer_child, (void *)&gone);
-		give_ring(c.sock, r);
-		expect_byte(c.sock);
-		pause_ms(delays[d]);
+		/* Woken by the consumer's going. */
+		c = start_waiter(&r, C, full_producer_child, &gone, delays[d]);
 		mfd_ring_free(r);
 		join(c);
 	}
