@@ -218,6 +218,9 @@ static const struct {
 #ifdef SYS_open
 	NAME(open),
 #endif
+#ifdef SYS_futex
+	NAME(futex),
+#endif
 #undef NAME
 };
 

@@ -9,7 +9,7 @@ out=${BENCH_OUT:-$srcdir}
 
 make bench >/dev/null
 ./bench/memfd-bench --csv="$out/results.csv" "$@"
-for section in lifecycle handoff stream fill; do
+for section in lifecycle handoff stream fill ring ring-pingpong; do
 	if ! grep -q "^$section," "$out/results.csv"; then
 		echo "wrote $out/results.csv; the chart needs every section: none drawn" >&2
 		exit 0
