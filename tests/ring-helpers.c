@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ring-helpers.h"
+#include "syscall-filter.h"
 #include "test-common.h"
 
 int64_t now_ms(void)
@@ -105,7 +106,7 @@ struct child spawn(int (*fn)(int sock, void *arg), void *arg)
 	int sv[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	c.pid = fork();
+	c.pid = fork_flushed();
 	ck_assert_int_ge(c.pid, 0);
 	if (c.pid == 0) {
 		int line;
@@ -113,7 +114,7 @@ struct child spawn(int (*fn)(int sock, void *arg), void *arg)
 		close(sv[0]);
 		line = fn(sv[1], arg);
 		report(line);
-		_exit(line == 0 ? 0 : 1);
+		exit_child(line == 0 ? 0 : 1);
 	}
 	close(sv[1]);
 	c.sock = sv[0];

@@ -147,13 +147,13 @@ static void assert_faults(const volatile uint8_t *addr)
 		note_skipped("under valgrind, the guard pages are not touched");
 		return;
 	}
-	child = fork();
+	child = fork_flushed();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		/* Die of it, whatever a sanitizer would make of it. */
 		signal(SIGSEGV, SIG_DFL);
 		(void)*addr;
-		_exit(0);
+		exit_child(0);
 	}
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
