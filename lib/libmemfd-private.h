@@ -105,7 +105,8 @@ int mfd_check_end(const struct mfd *m, uint64_t end);
  * Reserve length bytes of address space starting at a multiple of align
  * (a power of two, at least the page size), inaccessible: mappings made
  * into it with MAP_FIXED replace only the reservation, never another
- * mapping of the process. 0, or a negative errno.
+ * mapping of the process. length + align must fit in a size_t (the
+ * callers' limits on lengths see to it). 0, or a negative errno.
  */
 int mfd_reserve_range(size_t length, size_t align, void **addr);
 
@@ -118,7 +119,8 @@ int mfd_fill_mirror(const struct mfd *m, void *at, uint64_t offset, size_t lengt
 
 /*
  * For the ThreadSanitizer test only (tests/ring-tsan.c, which builds lib/
- * into itself): the other end of the ring that creator made, sharing its
+ * into itself with LIBMEMFD_RING_TEST_HOOKS defined; the library proper
+ * has no such function): the other end of the ring that creator made, sharing its
  * mapping instead of mapping the memfd again. TSan tracks addresses, not
  * memory, so the two ends of a ring in one process must share one mapping
  * for it to see their accesses meet (a consumer creator's data area is

@@ -25,8 +25,6 @@ int mfd_reserve_range(size_t length, size_t align, void **addr)
 	uintptr_t start, aligned;
 	void *p;
 
-	if (length > SIZE_MAX - extra)
-		return -ENOMEM;
 	/* Address space only: MAP_NORESERVE commits no memory to it. */
 	p = mmap(NULL, length + extra, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		 -1, 0);
@@ -107,8 +105,10 @@ LIBMEMFD_EXPORT int mfd_map_mirror(struct mfd *m, uint64_t offset, size_t length
 	/* A huge page cannot be mapped in part, nor a mirror start inside one. */
 	if (length % m->map_align != 0 || offset % m->map_align != 0)
 		return -EINVAL;
-	/* SIZE_MAX / 2 is at most INT64_MAX. */
-	if (length > SIZE_MAX / 2 || offset > (uint64_t)INT64_MAX - length)
+	/* Both halves and the alignment's slack fit in the address space
+	 * (and so in INT64_MAX). */
+	if (length > (SIZE_MAX - (size_t)m->map_align) / 2 ||
+	    offset > (uint64_t)INT64_MAX - length)
 		return -EINVAL;
 	err = mfd_check_end(m, offset + length);
 	if (err < 0)

@@ -66,9 +66,10 @@
  *    mappings of one process; a private futex would never wake another
  *    process.
  *  - mfd_ring_free stores its gone flag (seq_cst) and then looks whether
- *    the other end sleeps, the same pattern; the consumer, finding the
- *    ring empty, loads the gone flag and then head again, so that what
- *    the producer published before going is still read.
+ *    the other end sleeps, the same pattern. The consumer, finding no
+ *    message it knows of, loads the gone flag before head: the producer
+ *    published its last head before it set the flag, so a flag seen set
+ *    means that head is seen too, and what was sent is read before -EPIPE.
  */
 #include "libmemfd-private.h"
 
@@ -111,6 +112,7 @@
 #define RING_SPIN_NS 20000
 #endif
 #define RING_SPIN_MIN_NS 2000
+_Static_assert(RING_SPIN_NS < 1000000, "the spin ends before the shortest timeout");
 #define RING_SPIN_PROBE 64
 /* mfd_ring_wait without a limit still gives the kernel one, so that a
  * signal handler interrupts it whatever its SA_RESTART; then waits again. */
@@ -289,19 +291,15 @@ static int front(struct mfd_ring *r)
 	if (r->record)
 		return 0;
 	if (r->mine == r->theirs) {
+		/* The gone flag first: what the producer published before it
+		 * went is then still seen, and read before -EPIPE. */
+		bool gone = __atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST);
+
 		err = load_head(r);
 		if (err < 0)
 			return err;
-		if (r->mine == r->theirs) {
-			if (!__atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST))
-				return -EAGAIN;
-			/* What it published before it went is still to be read. */
-			err = load_head(r);
-			if (err < 0)
-				return err;
-			if (r->mine == r->theirs)
-				return -EPIPE;
-		}
+		if (r->mine == r->theirs)
+			return gone ? -EPIPE : -EAGAIN;
 	}
 	avail = r->theirs - r->mine;
 	length = __atomic_load_n((const uint64_t *)(r->data + (r->mine & (r->capacity - 1))),
@@ -504,6 +502,7 @@ LIBMEMFD_EXPORT int mfd_ring_attach(struct mfd_ring **out, struct mfd *m)
 	return 0;
 }
 
+#ifdef LIBMEMFD_RING_TEST_HOOKS
 int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator)
 {
 	struct mfd_ring *r;
@@ -532,6 +531,7 @@ int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator
 	*out = r;
 	return 0;
 }
+#endif
 
 LIBMEMFD_EXPORT const struct mfd *mfd_ring_mfd(const struct mfd_ring *r)
 {
@@ -751,9 +751,8 @@ LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout
 		spin = RING_SPIN_NS;
 	if (spin > 0) {
 		r->unspun = 0;
+		/* Shorter than the shortest timeout (1 ms): no deadline to mind. */
 		spin_until = start + spin;
-		if (deadline >= 0 && deadline < spin_until)
-			spin_until = deadline;
 		for (unsigned int i = 1;; i++) {
 			cpu_relax();
 			err = ready(r, record);

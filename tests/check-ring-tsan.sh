@@ -44,6 +44,6 @@ if ! "$tmp/probe" >"$tmp/log" 2>&1; then
 fi
 
 # shellcheck disable=SC2086 # lists of flags and files
-$cc $flags -I"$top_builddir" -I"$top_srcdir/include" -I"$top_srcdir/lib" \
+$cc $flags -DLIBMEMFD_RING_TEST_HOOKS -I"$top_builddir" -I"$top_srcdir/include" -I"$top_srcdir/lib" \
 	"$top_srcdir"/lib/*.c "$top_srcdir/tests/ring-tsan.c" -o "$tmp/ring-tsan"
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}" $run "$tmp/ring-tsan"

@@ -207,6 +207,9 @@ START_TEST(test_hugetlb_mirror)
 	ck_assert_int_eq(mfd_map_mirror(m, 0, length / 2, PROT_READ, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map_mirror(m, 4096, length - 4096, PROT_READ, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map_mirror(m, length, length, PROT_READ, &p), -ENXIO);
+	/* Two halves and the alignment's slack must fit the address space. */
+	ck_assert_int_eq(mfd_map_mirror(m, 0, ((SIZE_MAX - length) / 2 / length + 1) * length,
+					PROT_READ, &p), -EINVAL);
 	ck_assert_ptr_eq(p, POISON_PTR);
 	ck_assert_resources_unchanged(before);
 	ck_assert_int_eq(reservations_now(), reservations);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,13 +238,20 @@ END_TEST
  * it through a read-only descriptor, or without /proc, private. */
 static int mirror_on_kernel_refusing_shared_read_only(void *arg)
 {
+	/* Without /proc: open denied by the filter ("denied"), or /proc
+	 * covered with an empty tmpfs in a mount namespace ("hidden"). */
 	const int without_proc = arg != NULL;
+	const int hidden = arg && !strcmp(arg, "hidden");
 	size_t page = page_size();
 	struct mfd *m = new_sized_mfd("frozen", page);
-	struct denial deny[2] = {
+	struct mfd *open_one = new_sized_mfd("open", page);
+	struct denial deny[3] = {
 		{ .call = CALL_MMAP, .err = EPERM,
 		  .when = { { 3, ARG_HAS_BITS, MAP_SHARED },
 			    { 4, ARG_EQUALS, (uint32_t)mfd_fd(m) } } },
+		{ .call = CALL_MMAP, .err = EPERM,
+		  .when = { { 3, ARG_HAS_BITS, MAP_SHARED },
+			    { 4, ARG_EQUALS, (uint32_t)mfd_fd(open_one) } } },
 		{ .call = CALL_OPEN, .err = ENOENT },
 	};
 	struct resources before;
@@ -254,7 +262,14 @@ static int mirror_on_kernel_refusing_shared_read_only(void *arg)
 	CHILD_CHECK(mfd_add_seals(m, F_SEAL_WRITE) == 0);
 	before = resources_now();
 	reservations = reservations_now();
-	CHILD_CHECK(deny_syscalls(deny, without_proc ? 2 : 1) == 0);
+	if (hidden) {
+		if (enter_mount_namespace() < 0) {
+			note_skipped("no mount namespace here to hide /proc in");
+			return 0;
+		}
+		CHILD_CHECK(mount("tmpfs", "/proc", "tmpfs", 0, "size=4k") == 0);
+	}
+	CHILD_CHECK(deny_syscalls(deny, without_proc && !hidden ? 3 : 2) == 0);
 	CHILD_CHECK(mfd_map_mirror(m, 0, page, PROT_READ, &p) == 0);
 	CHILD_CHECK(memcmp((const char *)p + page, "frozen", 6) == 0);
 	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
@@ -262,16 +277,19 @@ static int mirror_on_kernel_refusing_shared_read_only(void *arg)
 	 * writable; private, what it writes stays its own. */
 	CHILD_CHECK(without_proc || mprotect(p, 2 * page, PROT_READ | PROT_WRITE) == -1);
 	CHILD_CHECK(mfd_unmap(p, 2 * page) == 0);
-	/* Writable, the kernel's refusal stands. */
+	/* Writable, the kernel's refusal stands; and for a memfd that is not
+	 * write-sealed, whatever made the kernel refuse. */
 	p = POISON_PTR;
 	CHILD_CHECK(mfd_map_mirror(m, 0, page, PROT_READ | PROT_WRITE, &p) == -EPERM);
+	CHILD_CHECK(mfd_map_mirror(open_one, 0, page, PROT_READ, &p) == -EPERM);
 	CHILD_CHECK(p == POISON_PTR);
-	/* (Counting needs open, which the second case denies.) */
+	/* (Counting needs /proc, which the last two cases lack.) */
 	if (!without_proc) {
 		CHILD_CHECK(resources_now().maps == before.maps);
 		CHILD_CHECK(resources_now().fds == before.fds);
 		CHILD_CHECK(reservations_now() == reservations);
 	}
+	mfd_free(open_one);
 	mfd_free(m);
 	return 0;
 }
@@ -279,7 +297,8 @@ static int mirror_on_kernel_refusing_shared_read_only(void *arg)
 START_TEST(test_mirror_write_sealed_on_older_kernel)
 {
 	ck_assert_child_ok(mirror_on_kernel_refusing_shared_read_only, NULL);
-	ck_assert_child_ok(mirror_on_kernel_refusing_shared_read_only, "without /proc");
+	ck_assert_child_ok(mirror_on_kernel_refusing_shared_read_only, "denied");
+	ck_assert_child_ok(mirror_on_kernel_refusing_shared_read_only, "hidden");
 }
 END_TEST
 

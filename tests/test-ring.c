@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "interpose.h"
 #include "ring-helpers.h"
 #include "ring-layout.h"
 #include "syscall-filter.h"
@@ -387,6 +388,35 @@ START_TEST(test_ring_attach_checks_size_and_seals)
 	m = crafted(page + cap, cap, RING_SEALS, NULL);
 	ck_assert_int_eq(mfd_ring_attach(&r, m), 0);
 	mfd_ring_free(r);
+}
+END_TEST
+
+/* An mmap refused at each step (the reservation, the control page, each
+ * half of the data area) leaves nothing behind, and the end untaken. */
+START_TEST(test_ring_mmap_refused_at_each_step)
+{
+	struct resources before;
+	struct mfd_ring *r = POISON_PTR, *other = NULL;
+	int reservations;
+	struct mfd *m;
+
+	ck_assert_int_eq(mfd_ring_new(&other, "steps", page_size(), P), 0);
+	m = received(other);
+	before = resources_now();
+	reservations = reservations_now();
+	for (int passed = 0; passed < 4; passed++) {
+		fail_mmap_after(passed, ENOMEM);
+		ck_assert_int_eq(mfd_ring_new(&r, "steps", page_size(), C), -ENOMEM);
+		fail_mmap_after(passed, ENOMEM);
+		ck_assert_int_eq(mfd_ring_attach(&r, m), -ENOMEM);
+		ck_assert_ptr_eq(r, POISON_PTR);
+		assert_nothing_left(before, reservations);
+	}
+	fail_mmap_after(-1, 0);
+	/* Still free to take. */
+	ck_assert_int_eq(mfd_ring_attach(&r, m), 0);
+	mfd_ring_free(r);
+	mfd_ring_free(other);
 }
 END_TEST
 
@@ -1201,6 +1231,7 @@ Suite *ring_suite(void)
 	tcase_add_test(tc, test_ring_attach_checks_the_header);
 	tcase_add_test(tc, test_ring_attach_checks_size_and_seals);
 	tcase_add_test(tc, test_ring_attach_refuses_other_files);
+	tcase_add_test(tc, test_ring_mmap_refused_at_each_step);
 	tcase_add_test(tc, test_ring_end_is_taken_once);
 	tcase_add_test(tc, test_ring_attach_after_the_creator_left);
 	suite_add_tcase(s, tc);
