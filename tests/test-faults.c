@@ -330,6 +330,11 @@ static long wait_on_ring(struct env *e)
 }
 
 #define FAIL(c, e) { .call = (c), .err = (e) }
+/* The inaccessible anonymous mmap that reserves address space: not the
+ * allocator's (AddressSanitizer's maps memory as the tests run). */
+#define FAIL_RESERVATION \
+	{ .call = CALL_MMAP, .err = ENOMEM, \
+	  .when = { { 2, ARG_EQUALS, PROT_NONE }, { 4, ARG_EQUALS, NO_FD } } }
 #define FAIL_ON(c, e, arg, value) { .call = (c), .err = (e), .when = { { (arg), ARG_EQUALS, (value) } } }
 
 static const struct fault faults[] = {
@@ -401,7 +406,7 @@ static const struct fault faults[] = {
 	  allocate },
 	{ "mfd_punch_hole: fallocate EIO", { FAIL_ON(CALL_FALLOCATE, EIO, 0, THE_MFD) },
 	  punch_hole },
-	{ "mfd_map_mirror: mmap ENOMEM for the reservation", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NO_FD) },
+	{ "mfd_map_mirror: mmap ENOMEM for the reservation", { FAIL_RESERVATION },
 	  map_mirror },
 	{ "mfd_map_mirror: mmap ENOMEM for the halves", { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_MFD) },
 	  map_mirror },
@@ -413,7 +418,7 @@ static const struct fault faults[] = {
 	  { { .call = CALL_FCNTL, .err = EBUSY,
 	      .when = { { 0, ARG_EQUALS, NEXT_FD }, { 1, ARG_EQUALS, F_ADD_SEALS } } } },
 	  new_ring },
-	{ "mfd_ring_new: mmap ENOMEM for the reservation", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NO_FD) },
+	{ "mfd_ring_new: mmap ENOMEM for the reservation", { FAIL_RESERVATION },
 	  new_ring },
 	{ "mfd_ring_new: mmap ENOMEM for the memfd", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NEXT_FD) },
 	  new_ring },
@@ -422,7 +427,7 @@ static const struct fault faults[] = {
 	      .when = { { 0, ARG_EQUALS, THE_RING_END }, { 1, ARG_EQUALS, F_GET_SEALS } } } },
 	  attach_ring },
 	{ "mfd_ring_attach: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, THE_RING_END) }, attach_ring },
-	{ "mfd_ring_attach: mmap ENOMEM for the reservation", { FAIL_ON(CALL_MMAP, ENOMEM, 4, NO_FD) },
+	{ "mfd_ring_attach: mmap ENOMEM for the reservation", { FAIL_RESERVATION },
 	  attach_ring },
 	{ "mfd_ring_attach: mmap ENOMEM for the memfd",
 	  { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_RING_END) }, attach_ring },
