@@ -76,6 +76,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -100,20 +101,14 @@
  * that every ring crosses it after its first MiB. */
 #define RING_INITIAL_COUNT ((uint64_t)0 - ((uint64_t)1 << 20))
 /*
- * How long mfd_ring_wait spins before it sleeps (see bench/README.md): at
- * most RING_SPIN_NS; after a spin that ended in sleep anyway, half as long
- * as the last time, and not at all below RING_SPIN_MIN_NS, except for every
- * RING_SPIN_PROBE-th wait, which spins the whole time again; after one
- * that succeeded, the whole time. Where the other end cannot run while
- * this one spins (both on one CPU) spinning only delays it, and this end
- * soon stops; where it answers within microseconds, it spins on.
+ * How long mfd_ring_wait spins before it sleeps (see bench/README.md),
+ * unless the other end last waited on the CPU this end runs on: then it
+ * cannot run while this one spins, and spinning would only delay it.
  */
 #ifndef RING_SPIN_NS
 #define RING_SPIN_NS 20000
 #endif
-#define RING_SPIN_MIN_NS 2000
 _Static_assert(RING_SPIN_NS < 1000000, "the spin ends before the shortest timeout");
-#define RING_SPIN_PROBE 64
 /* mfd_ring_wait without a limit still gives the kernel one, so that a
  * signal handler interrupts it whatever its SA_RESTART; then waits again. */
 #define RING_FOREVER_NS (3600 * 1000000000ll)
@@ -147,6 +142,12 @@ struct ring_control {
 	uint8_t pad3[RING_LINE - 4];
 	uint32_t producer_sleeps;
 	uint8_t pad4[RING_LINE - 4];
+	/* The CPU each end last waited on, plus one (0: not known yet): a
+	 * hint for the other's spin, which garbage can only mislead. */
+	uint32_t producer_cpu;
+	uint8_t pad5[RING_LINE - 4];
+	uint32_t consumer_cpu;
+	uint8_t pad6[RING_LINE - 4];
 };
 
 _Static_assert(offsetof(struct ring_control, magic) == 0, "ring layout");
@@ -161,7 +162,9 @@ _Static_assert(offsetof(struct ring_control, head) == 1 * RING_LINE, "ring layou
 _Static_assert(offsetof(struct ring_control, tail) == 2 * RING_LINE, "ring layout");
 _Static_assert(offsetof(struct ring_control, consumer_sleeps) == 3 * RING_LINE, "ring layout");
 _Static_assert(offsetof(struct ring_control, producer_sleeps) == 4 * RING_LINE, "ring layout");
-_Static_assert(sizeof(struct ring_control) == 5 * RING_LINE, "ring layout");
+_Static_assert(offsetof(struct ring_control, producer_cpu) == 5 * RING_LINE, "ring layout");
+_Static_assert(offsetof(struct ring_control, consumer_cpu) == 6 * RING_LINE, "ring layout");
+_Static_assert(sizeof(struct ring_control) == 7 * RING_LINE, "ring layout");
 _Static_assert(sizeof(uint32_t) == sizeof(int), "futex words are ints");
 
 struct mfd_ring {
@@ -180,8 +183,7 @@ struct mfd_ring {
 	uint64_t record;
 	uint64_t length;
 	bool peeked;            /* consumer: peek has handed out the record */
-	uint32_t spin_ns;       /* how long the next wait spins (see RING_SPIN_NS) */
-	uint32_t unspun;        /* waits without a spin since the last one */
+	uint32_t cpu;           /* what this end last wrote to its *_cpu */
 };
 
 static size_t page_size(void)
@@ -236,6 +238,37 @@ static void wake_if_sleeping(uint32_t *word)
 	if (__atomic_load_n(word, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST))
 		sys_futex(word, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/*
+ * Note in the control page the CPU this end runs on, when it has changed
+ * (its line is read by the other end's waits): called as it publishes,
+ * so that the other end knows where it was last, whichever end waits.
+ * sched_getcpu costs no system call (rseq, or the vDSO).
+ */
+static uint32_t note_cpu(struct mfd_ring *r)
+{
+	uint32_t *mine = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_cpu
+							  : &r->ctl->consumer_cpu;
+	int cpu = sched_getcpu();
+
+	if (cpu < 0)
+		return 0;
+	if (r->cpu != (uint32_t)cpu + 1) {
+		r->cpu = (uint32_t)cpu + 1;
+		__atomic_store_n(mine, r->cpu, __ATOMIC_RELAXED);
+	}
+	return r->cpu;
+}
+
+/* Whether the other end was last seen on the CPU this one runs on. */
+static bool shares_cpu(struct mfd_ring *r)
+{
+	uint32_t *theirs = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->consumer_cpu
+							    : &r->ctl->producer_cpu;
+	uint32_t cpu = note_cpu(r);
+
+	return cpu != 0 && __atomic_load_n(theirs, __ATOMIC_RELAXED) == cpu;
 }
 
 /* Store this end's count for the other to see, and wake it if it sleeps. */
@@ -406,7 +439,6 @@ LIBMEMFD_EXPORT int mfd_ring_new(struct mfd_ring **out, const char *name, size_t
 	c->head = c->tail = RING_INITIAL_COUNT;
 	r->m = m;
 	r->mine = r->theirs = RING_INITIAL_COUNT;
-	r->spin_ns = RING_SPIN_NS;
 	*out = r;
 	return 0;
 }
@@ -435,7 +467,6 @@ static int take_other_end(struct mfd_ring *r)
 	if (head % RECORD_ALIGN != 0 || tail % RECORD_ALIGN != 0 || head - tail > capacity)
 		return -EINVAL;
 	r->end = RING_ENDS & ~creator;
-	r->spin_ns = RING_SPIN_NS;
 	r->mine = r->end == LIBMEMFD_RING_PRODUCER ? head : tail;
 	r->theirs = r->end == LIBMEMFD_RING_PRODUCER ? tail : head;
 	return 0;
@@ -601,6 +632,7 @@ LIBMEMFD_EXPORT int mfd_ring_commit(struct mfd_ring *r)
 			 __ATOMIC_RELAXED);
 	r->mine += r->record;
 	r->record = 0;
+	note_cpu(r);
 	publish(&r->ctl->head, r->mine, &r->ctl->consumer_sleeps);
 	return 0;
 }
@@ -640,6 +672,7 @@ static void advance(struct mfd_ring *r)
 	r->mine += r->record;
 	r->record = 0;
 	r->peeked = false;
+	note_cpu(r);
 	publish(&r->ctl->tail, r->mine, &r->ctl->producer_sleeps);
 }
 
@@ -723,7 +756,6 @@ LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout
 {
 	uint64_t record = 0;
 	int64_t start, spin_until, deadline = -1;
-	uint32_t spin;
 	int err;
 
 	if (!r)
@@ -745,25 +777,19 @@ LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout
 	if (timeout_ms > 0)
 		deadline = start + (int64_t)timeout_ms * 1000000;
 	/* The other end is most often a few microseconds away: spin that
-	 * long before paying for two system calls and two context switches. */
-	spin = r->spin_ns;
-	if (spin == 0 && ++r->unspun >= RING_SPIN_PROBE)
-		spin = RING_SPIN_NS;
-	if (spin > 0) {
-		r->unspun = 0;
+	 * long before paying for two system calls and two context switches,
+	 * unless it cannot run meanwhile. */
+	if (!shares_cpu(r)) {
 		/* Shorter than the shortest timeout (1 ms): no deadline to mind. */
-		spin_until = start + spin;
+		spin_until = start + RING_SPIN_NS;
 		for (unsigned int i = 1;; i++) {
 			cpu_relax();
 			err = ready(r, record);
-			if (err != -EAGAIN) {
-				r->spin_ns = RING_SPIN_NS;
+			if (err != -EAGAIN)
 				return err;
-			}
 			if (i % 32 == 0 && now_ns() >= spin_until)
 				break;
 		}
-		r->spin_ns = spin / 2 >= RING_SPIN_MIN_NS ? spin / 2 : 0;
 	}
 	return sleep_until_ready(r, record, deadline);
 }

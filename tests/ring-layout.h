@@ -28,6 +28,8 @@
 #define CTL_TAIL 256          /* uint64_t, the consumer's count */
 #define CTL_CONSUMER_SLEEPS 384 /* uint32_t futex word */
 #define CTL_PRODUCER_SLEEPS 512 /* uint32_t futex word */
+#define CTL_PRODUCER_CPU 640  /* uint32_t, the CPU it last waited on + 1 */
+#define CTL_CONSUMER_CPU 768
 
 #define RECORD_HEADER 8u
 #define RECORD_SIZE(length) ((RECORD_HEADER + (uint64_t)(length) + 7) & ~(uint64_t)7)

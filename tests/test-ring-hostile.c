@@ -215,6 +215,9 @@ START_TEST(test_ring_hostile_header_after_attach)
 	/* Sleepers that are not there: wake-up calls for nothing. */
 	poke32(v.peer.ctl, CTL_CONSUMER_SLEEPS, 0xffffffff);
 	poke32(v.peer.ctl, CTL_PRODUCER_SLEEPS, 1);
+	/* CPUs that say nothing true: a hint for the spin, no more. */
+	poke32(v.peer.ctl, CTL_PRODUCER_CPU, 0xffffffff);
+	poke32(v.peer.ctl, CTL_CONSUMER_CPU, 12345);
 	ck_assert_int_eq(mfd_ring_send(v.producer, "still", 5), 0);
 	ck_assert_int_eq(mfd_ring_recv(v.consumer, buf, sizeof(buf)), 5);
 	ck_assert_int_eq(mfd_ring_wait(v.consumer, 0, 10), -ETIMEDOUT);
@@ -351,7 +354,7 @@ static int hostile_child(int sock, void *arg)
 		case 0: poke64(ctl, CTL_HEAD, value); break;
 		case 1: poke64(ctl, CTL_TAIL, value); break;
 		case 2: poke64(data, pos, value); break;
-		case 3: poke64(ctl, (size_t)(value % (5 * 128)) & ~(size_t)7, value >> 3); break;
+		case 3: poke64(ctl, (size_t)(value % (7 * 128)) & ~(size_t)7, value >> 3); break;
 		case 4: poke64(ctl, CTL_HEAD, tail + (value % (f->capacity + 16)) / 8 * 8); break;
 		case 5: poke64(ctl, CTL_TAIL, head - (value % (f->capacity + 16)) / 8 * 8); break;
 		case 6: poke64(data, pos, value % 64); break;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,6 +492,30 @@ START_TEST(test_ring_attach_after_the_creator_left)
 	ck_assert_int_eq(mfd_ring_send(r, "x", 1), -EPIPE);
 	ck_assert_int_eq(mfd_ring_wait(r, 1, -1), -EPIPE);
 	mfd_ring_free(r);
+}
+END_TEST
+
+/* Each end notes the CPU it publishes from, for the other's wait to
+ * decide whether to spin (see mfd_ring_wait(3)). */
+START_TEST(test_ring_notes_its_cpu)
+{
+	struct pair p = new_pair(page_size(), P);
+	struct raw peer = raw_map(p.producer);
+	cpu_set_t one;
+	int cpu;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(one), &one), 0);
+	for (cpu = 0; !CPU_ISSET(cpu, &one); cpu++)
+		;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), 0);
+	ck_assert_uint_eq(peek32(peer.ctl, CTL_PRODUCER_CPU), (uint32_t)cpu + 1);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, (char[4]){ 0 }, 4), 1);
+	ck_assert_uint_eq(peek32(peer.ctl, CTL_CONSUMER_CPU), (uint32_t)cpu + 1);
+	raw_unmap(&peer);
+	free_pair(&p);
 }
 END_TEST
 
@@ -1232,6 +1257,7 @@ Suite *ring_suite(void)
 	tcase_add_test(tc, test_ring_attach_checks_size_and_seals);
 	tcase_add_test(tc, test_ring_attach_refuses_other_files);
 	tcase_add_test(tc, test_ring_mmap_refused_at_each_step);
+	tcase_add_test(tc, test_ring_notes_its_cpu);
 	tcase_add_test(tc, test_ring_end_is_taken_once);
 	tcase_add_test(tc, test_ring_attach_after_the_creator_left);
 	suite_add_tcase(s, tc);
