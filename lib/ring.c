@@ -779,7 +779,7 @@ LIBMEMFD_EXPORT int mfd_ring_wait(struct mfd_ring *r, size_t length, int timeout
 	/* The other end is most often a few microseconds away: spin that
 	 * long before paying for two system calls and two context switches,
 	 * unless it cannot run meanwhile. */
-	if (!shares_cpu(r)) {
+	if (RING_SPIN_NS > 0 && !shares_cpu(r)) {
 		/* Shorter than the shortest timeout (1 ms): no deadline to mind. */
 		spin_until = start + RING_SPIN_NS;
 		for (unsigned int i = 1;; i++) {
