@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -93,5 +94,22 @@ int mfd_identify(int fd, const struct stat *st, const struct statfs *sfs, int se
 /* Learn what mfd_identify needs (the devices of the kernel's memfd mounts)
  * while a descriptor slot is still free: called before a receive. */
 void mfd_identify_prepare(void);
+
+/*
+ * guard.c: the registry of guarded mappings, for map.c. mfd_map reserves
+ * an entry, then publishes it once the mapping is made (installing the
+ * SIGBUS handler at the first: if that fails, the entry is cancelled and
+ * the mapping is the caller's to undo), or cancels it.
+ */
+struct mfd_guard;
+int mfd_guard_reserve(struct mfd_guard **entry);
+int mfd_guard_publish(struct mfd_guard *entry, void *addr, size_t length, int prot,
+		      uint64_t granule);
+void mfd_guard_cancel(struct mfd_guard *entry);
+
+/* mfd_unmap of a guarded mapping: 0 or a negative errno, or MFD_GUARD_NONE
+ * when the range overlaps none and is the caller's to munmap. */
+#define MFD_GUARD_NONE 1
+int mfd_guard_unmap(void *addr, size_t length);
 
 #endif /* LIBMEMFD_PRIVATE_H */
