@@ -43,6 +43,8 @@ static const char *const *syscall_names(enum syscall_group call)
 		[CALL_GETSOCKOPT] = { "getsockopt" },
 		[CALL_POLL] = { "poll", "ppoll" },
 		[CALL_STATFS] = { "statfs", "statfs64" },
+		[CALL_SIGACTION] = { "rt_sigaction", "sigaction" },
+		[CALL_MADVISE] = { "madvise" },
 	};
 
 	return names[call];

@@ -36,6 +36,8 @@ enum syscall_group {
 	CALL_GETSOCKOPT,
 	CALL_POLL,      /* poll, ppoll */
 	CALL_STATFS,    /* statfs, statfs64 */
+	CALL_SIGACTION, /* rt_sigaction, sigaction */
+	CALL_MADVISE,
 };
 
 /* A condition on the low 32 bits of one argument of the call. */

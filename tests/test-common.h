@@ -114,5 +114,6 @@ Suite *identify_suite(void);
 Suite *message_suite(void);
 Suite *faults_suite(void);
 Suite *model_suite(void);
+Suite *guard_suite(void);
 
 #endif
