@@ -24,6 +24,9 @@
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
 #endif
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
 #ifndef BUS_MCEERR_AO
 #define BUS_MCEERR_AO 5
 #endif
@@ -234,11 +237,27 @@ static int is_ours(const struct sigaction *sa)
 	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_sigbus;
 }
 
+/* The faults that happen again when the access is made again. */
+static int faults_again(const siginfo_t *info)
+{
+	switch (info->si_code) {
+	case BUS_ADRALN:
+	case BUS_ADRERR:
+	case BUS_OBJERR:
+	case BUS_MCEERR_AR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
- * End the process as the default action would: the same signal, with the
- * same information, under SIG_DFL. Should this thread survive it (init of
- * a PID namespace ignores what is sent to it), returning from the handler
- * makes a fault fault again, now under the default.
+ * End the process as the default action would. A fault is left to happen
+ * again under SIG_DFL once the handler returns: the process ends at the
+ * access itself, with the kernel's own siginfo, and a core shows that
+ * access on top rather than this handler. (Should the file have grown
+ * back meanwhile, the access goes on, as it would have a moment later.)
+ * What was sent is sent again, as it was.
  */
 static void as_default(int sig, siginfo_t *info)
 {
@@ -246,6 +265,8 @@ static void as_default(int sig, siginfo_t *info)
 
 	sigemptyset(&dfl.sa_mask);
 	sigaction(sig, &dfl, NULL);
+	if (info && faults_again(info))
+		return;
 	if (!info || syscall(SYS_rt_tgsigqueueinfo, getpid(), this_thread(), sig, info) < 0)
 		raise(sig);
 }
