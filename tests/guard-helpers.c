@@ -14,6 +14,8 @@
 #include "guard-helpers.h"
 #include "test-common.h"
 
+volatile unsigned char touch_sink;
+
 void peer_set_size(int fd, uint64_t size)
 {
 	pid_t peer = fork();

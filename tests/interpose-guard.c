@@ -4,8 +4,9 @@
  * library's calls bind to these (see interpose.c): they count the SIGBUS
  * handlers installed and can hold a repair's mmap or its probe, then pass
  * on to the C library's.
- * Both run in signal handlers, so they only use atomics and nanosleep, and
- * the C library's functions are looked up before main.
+ * They run in signal handlers, so they only use atomics and nanosleep, and
+ * the C library's functions are looked up before main; what calls them
+ * earlier still (a sanitizer's runtime, as it starts) looks them up then.
  */
 #include "config.h"
 
@@ -36,15 +37,19 @@ static atomic_int holding, held, mapped;
 
 __attribute__((constructor)) static void find_real_functions(void)
 {
-	real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
-	real_mmap = (mmap_fn)dlsym(RTLD_NEXT, MMAP_NAME);
-	real_madvise = (madvise_fn)dlsym(RTLD_NEXT, "madvise");
+	if (!real_sigaction)
+		real_sigaction = (sigaction_fn)dlsym(RTLD_NEXT, "sigaction");
+	if (!real_mmap)
+		real_mmap = (mmap_fn)dlsym(RTLD_NEXT, MMAP_NAME);
+	if (!real_madvise)
+		real_madvise = (madvise_fn)dlsym(RTLD_NEXT, "madvise");
 }
 
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (sig == SIGBUS && act)
 		atomic_fetch_add(&handlers_set, 1);
+	find_real_functions();
 	return real_sigaction(sig, act, old);
 }
 
@@ -77,6 +82,7 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 
 	if ((flags & REPAIR_FLAGS) == REPAIR_FLAGS)
 		wait_if_held(HOLD_REPAIR);
+	find_real_functions();
 	p = real_mmap(addr, length, prot, flags, fd, offset);
 	if ((flags & REPAIR_FLAGS) == REPAIR_FLAGS && p != MAP_FAILED)
 		atomic_store(&mapped, 1);
@@ -86,6 +92,7 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 int madvise(void *addr, size_t length, int advice)
 {
 	wait_if_held(HOLD_PROBE);
+	find_real_functions();
 	return real_madvise(addr, length, advice);
 }
 

@@ -197,27 +197,31 @@ static int touch_neighbour(void *arg)
 	size_t page = page_size();
 	struct mfd *m = NULL;
 	char *g, *n, *room;
-	int fixed;
+	int fixed, fd;
 	void *p;
 
 	CHILD_CHECK(set_handler(SIG_DFL) == 0);
 	CHILD_CHECK(mfd_new(&m, "neighbours", 0) == 0);
 	CHILD_CHECK(mfd_set_size(m, 16 * page) == 0);
-	/* Mappings are placed top-down, under the last one: keep a page
-	 * above the room for the guarded mapping. */
-	room = mmap(NULL, 8 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	CHILD_CHECK(room != MAP_FAILED && munmap(room, 7 * page) == 0);
+	fd = dup(mfd_fd(m));
+	CHILD_CHECK(fd >= 0);
+	/* A new mapping goes next to the last one made, under it (above it
+	 * under valgrind): room for the guarded mapping, with a page kept
+	 * on either side. */
+	room = mmap(NULL, 5 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHILD_CHECK(room != MAP_FAILED && munmap(room + page, 3 * page) == 0);
 	CHILD_CHECK(mfd_map(m, 0, 2 * page, RW, LIBMEMFD_MAP_GUARD, &p) == 0);
 	g = p;
 	n = above ? g + 2 * page : g - page;
-	/* Over the page kept, or where nothing is. File offset 8 pages is
-	 * not contiguous with the guarded mapping's: the kernel keeps the
-	 * two apart. */
-	fixed = n == room + 7 * page ? MAP_FIXED : MAP_FIXED_NOREPLACE;
+	/* Over a page kept, or where nothing is. File offset 8 pages is not
+	 * contiguous with the guarded mapping's: the kernel keeps the two
+	 * apart. */
+	fixed = n == room || n == room + 4 * page ? MAP_FIXED : MAP_FIXED_NOREPLACE;
 	p = mmap(n, page, PROT_READ, MAP_SHARED | fixed, mfd_fd(m), 8 * page);
+	mfd_free(m); /* the mappings hold the file */
 	if (p != n)
 		return SKIPPED;
-	CHILD_CHECK(resize_by_peer(mfd_fd(m), 0) == 0);
+	CHILD_CHECK(resize_by_peer(fd, 0) == 0);
 	CHILD_CHECK(touch(g) == 0 && touch(g + 2 * page - 1) == 0);
 	touch(above ? n : n + page - 1);
 	return __LINE__; /* survived */
@@ -732,6 +736,7 @@ static int race_to_install(void *arg)
 	CHILD_CHECK(atomic_load(&program_handler_calls) == 1);
 	CHILD_CHECK(mfd_map(m, 0, page_size(), RW, LIBMEMFD_MAP_GUARD, &p) == 0);
 	CHILD_CHECK(sigbus_handlers_set() == before + 1);
+	mfd_free(m);
 	return 0;
 }
 
@@ -928,8 +933,10 @@ static int ignored_when_sent(void *arg)
 	CHILD_CHECK(sigqueue(getpid(), SIGBUS, value) == 0);
 	CHILD_CHECK(syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGBUS) == 0);
 	/* An action-optional memory error is sent, not forced, even when
-	 * it names an address inside a guarded mapping. */
-	CHILD_CHECK(send_to_self(BUS_MCEERR_AO, p) == 0);
+	 * it names an address inside a guarded mapping. Valgrind takes any
+	 * SIGBUS with a kernel's si_code for a fault of its own. */
+	if (!running_under_valgrind())
+		CHILD_CHECK(send_to_self(BUS_MCEERR_AO, p) == 0);
 	/* No other process can make a SIGBUS look like a fault. */
 	CHILD_CHECK(forge_fault_from_a_peer(p) == 0);
 	CHILD_CHECK(mfd_map_faulted(p) == 0);
@@ -1231,6 +1238,13 @@ static int interrupted_poll(void *arg)
 
 START_TEST(test_sent_sigbus_interrupts_poll)
 {
+	if (running_under_valgrind()) {
+		/* valgrind 3.19 aborts (syswrap-main.c, "sci->status.what ==
+		 * SsIdle") when handled signals interrupt another thread's
+		 * system calls like this. */
+		note_skipped("valgrind cannot interrupt another thread's poll with a handled signal");
+		return;
+	}
 	ck_assert_exited_ok(child_wait_status(interrupted_poll, NULL, 60));
 }
 END_TEST
@@ -1380,7 +1394,7 @@ static struct mfd *file_on_full_tmpfs(size_t pages)
 	struct mfd *m = NULL;
 	int fd;
 
-	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    !mkdtemp(dir))
 		return NULL;
 	snprintf(options, sizeof(options), "size=%zu", 2 * page_size());

@@ -245,7 +245,9 @@ static long read_sysctl(const char *path)
  * A huge page that the mapping reserved is given back when the file is
  * shrunk; grown again, the file has no reservation, and with the pool
  * empty its next fault raises SIGBUS. The pool is the system's: this
- * takes only the pages no one has reserved, and gives them back at once.
+ * takes only the pages no one has reserved, for the moment of one fault,
+ * and gives them back at once. Should another process give one back in
+ * that moment (the fault then gets it), it tries again.
  */
 START_TEST(test_hugetlb_guard_empty_pool)
 {
@@ -253,8 +255,15 @@ START_TEST(test_hugetlb_guard_empty_pool)
 	unsigned long long limit = huge_pages_total() + 1, taken = 0;
 	char *p;
 	void *q;
-	int r;
+	int r = 0;
 
+	if (running_under_valgrind()) {
+		/* Its copy of the mapping keeps the huge page past the shrink
+		 * (the pool has one page fewer), so there is no fault. */
+		note_skipped("under valgrind the huge page outlives the shrink: nothing faults");
+		mfd_free(m);
+		return;
+	}
 	if (read_sysctl("/proc/sys/vm/nr_overcommit_hugepages") != 0) {
 		note_skipped("vm.nr_overcommit_hugepages is set: the pool cannot be emptied");
 		mfd_free(m);
@@ -264,15 +273,18 @@ START_TEST(test_hugetlb_guard_empty_pool)
 				 LIBMEMFD_MAP_GUARD, &q), 0);
 	p = q;
 	poke(p, 1);
-	peer_set_size(mfd_fd(m), 0);
-	peer_set_size(mfd_fd(m), huge_page_size);
 	ck_assert_int_eq(mfd_new(&hog, "hog", MFD_HUGETLB), 0);
-	while (taken < limit && (r = mfd_allocate(hog, taken * huge_page_size, huge_page_size)) == 0)
-		taken++;
-	/* The pool is empty: the fault cannot be backed. */
-	ck_assert_uint_eq(touch(p + 4096), 0);
+	for (int round = 0; round < 10 && mfd_map_faulted(p) == 0; round++) {
+		peer_set_size(mfd_fd(m), 0);
+		peer_set_size(mfd_fd(m), huge_page_size);
+		while (taken < limit &&
+		       (r = mfd_allocate(hog, taken * huge_page_size, huge_page_size)) == 0)
+			taken++;
+		/* The pool is empty: the fault cannot be backed. */
+		ck_assert_uint_eq(touch(p + 4096), 0);
+		ck_assert_int_eq(r, -ENOSPC);
+	}
 	mfd_free(hog);
-	ck_assert_int_eq(r, -ENOSPC);
 	ck_assert_int_eq(mfd_map_faulted(p), 1);
 	poke(p, 2);
 	ck_assert_uint_eq(touch(p), 2);
