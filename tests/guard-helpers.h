@@ -9,7 +9,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Set the file's size from another process, as a hostile peer would. */
+/* Run fn(arg) in another process (a peer) and return what it returned, or
+ * INT32_MIN if it did not. */
+int run_in_peer(int (*fn)(void *arg), void *arg);
+
+/* Set the file's size from another process, as a hostile peer would: 0 or
+ * the negative errno of its ftruncate. peer_set_size fails the test if
+ * the peer could not. */
+int peer_resize(int fd, uint64_t size);
 void peer_set_size(int fd, uint64_t size);
 
 /* Run fn(arg) in a forked child that dumps no core, and return its wait

@@ -84,21 +84,6 @@ static void ck_assert_still_shared(const char *addr)
 	ck_assert_int_eq(v.perms[3], 's');
 }
 
-/* For children, which may not use ck_assert: shrink by a peer process. */
-static int resize_by_peer(int fd, uint64_t size)
-{
-	pid_t peer = fork();
-	int status;
-
-	if (peer < 0)
-		return -1;
-	if (peer == 0)
-		_exit(ftruncate(fd, (off_t)size) == 0 ? 0 : 1);
-	if (waitpid(peer, &status, 0) != peer || !WIFEXITED(status) || WEXITSTATUS(status))
-		return -1;
-	return 0;
-}
-
 /* For children: two pages of a memfd, mapped as asked, then shrunk away
  * by a peer; NULL if that could not be done. */
 static char *broken_mapping(int prot, unsigned int flags)
@@ -109,7 +94,7 @@ static char *broken_mapping(int prot, unsigned int flags)
 	if (mfd_new(&m, "broken", 0) < 0)
 		return NULL;
 	if (mfd_set_size(m, 2 * page_size()) < 0 ||
-	    mfd_map(m, 0, 2 * page_size(), prot, flags, &p) < 0 || resize_by_peer(mfd_fd(m), 0) < 0)
+	    mfd_map(m, 0, 2 * page_size(), prot, flags, &p) < 0 || peer_resize(mfd_fd(m), 0) < 0)
 		p = NULL;
 	mfd_free(m); /* the mapping holds the file */
 	return p;
@@ -221,7 +206,7 @@ static int touch_neighbour(void *arg)
 	mfd_free(m); /* the mappings hold the file */
 	if (p != n)
 		return SKIPPED;
-	CHILD_CHECK(resize_by_peer(fd, 0) == 0);
+	CHILD_CHECK(peer_resize(fd, 0) == 0);
 	CHILD_CHECK(touch(g) == 0 && touch(g + 2 * page - 1) == 0);
 	touch(above ? n : n + page - 1);
 	return __LINE__; /* survived */
@@ -556,27 +541,33 @@ static void *churn(void *arg)
 	return NULL;
 }
 
+struct hostile {
+	struct mfd **files;
+	int rounds;
+};
+
 /* The peer: resize each file at random, then leave every one empty. */
-static void hostile_peer(struct mfd *const files[FILES], int rounds)
+static int hostile_peer(void *arg)
 {
+	const struct hostile *h = arg;
 	size_t page = page_size();
 	uint64_t rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
 	struct timespec pause = { 0, 200 * 1000 };
 
-	for (int r = 0; r < rounds; r++) {
+	for (int r = 0; r < h->rounds; r++) {
 		for (int f = 0; f < FILES; f++) {
 			rng ^= rng << 13;
 			rng ^= rng >> 7;
 			rng ^= rng << 17;
-			if (ftruncate(mfd_fd(files[f]), (off_t)(rng % (PAGES + 1) * page)) < 0)
-				_exit(1);
+			if (ftruncate(mfd_fd(h->files[f]), (off_t)(rng % (PAGES + 1) * page)) < 0)
+				return -errno;
 		}
 		nanosleep(&pause, NULL);
 	}
 	for (int f = 0; f < FILES; f++)
-		if (ftruncate(mfd_fd(files[f]), 0) < 0)
-			_exit(1);
-	_exit(0);
+		if (ftruncate(mfd_fd(h->files[f]), 0) < 0)
+			return -errno;
+	return 0;
 }
 
 START_TEST(test_threads_and_a_hostile_peer)
@@ -587,9 +578,8 @@ START_TEST(test_threads_and_a_hostile_peer)
 	struct worker workers[WORKERS];
 	struct churn c = { .m = new_sized_mfd("churn", 2 * page) };
 	atomic_int peer_done = 0;
+	struct hostile peer = { files, running_under_valgrind() ? 50 : 400 };
 	pthread_t churner;
-	int status;
-	pid_t peer;
 
 	/* Recorded as two pages, so mfd_map maps them; empty, so they fault. */
 	peer_set_size(mfd_fd(c.m), 0);
@@ -603,12 +593,7 @@ START_TEST(test_threads_and_a_hostile_peer)
 		ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, work, &workers[i]), 0);
 	}
 	ck_assert_int_eq(pthread_create(&churner, NULL, churn, &c), 0);
-	peer = fork();
-	ck_assert_int_ge(peer, 0);
-	if (peer == 0)
-		hostile_peer(files, running_under_valgrind() ? 50 : 400);
-	ck_assert_int_eq(waitpid(peer, &status, 0), peer);
-	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(run_in_peer(hostile_peer, &peer), 0);
 	atomic_store(&peer_done, 1);
 	for (int i = 0; i < WORKERS; i++)
 		ck_assert_int_eq(pthread_join(workers[i].thread, NULL), 0);
@@ -901,23 +886,23 @@ static int send_to_self(int code, void *addr)
 	return (int)syscall(SYS_rt_tgsigqueueinfo, getpid(), (pid_t)syscall(SYS_gettid), SIGBUS, &si);
 }
 
+static pid_t victim;
+
+static int forge_a_fault(void *addr)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = BUS_ADRERR;
+	si.si_addr = addr;
+	return syscall(SYS_rt_sigqueueinfo, victim, SIGBUS, &si) < 0 && errno == EPERM ? 0 : -1;
+}
+
 static int forge_fault_from_a_peer(void *addr)
 {
-	pid_t self = getpid(), peer = fork();
-	int status;
-
-	if (peer == 0) {
-		siginfo_t si;
-
-		memset(&si, 0, sizeof(si));
-		si.si_signo = SIGBUS;
-		si.si_code = BUS_ADRERR;
-		si.si_addr = addr;
-		_exit(syscall(SYS_rt_sigqueueinfo, self, SIGBUS, &si) < 0 && errno == EPERM ? 0 : 1);
-	}
-	if (peer < 0 || waitpid(peer, &status, 0) != peer)
-		return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	victim = getpid();
+	return run_in_peer(forge_a_fault, addr);
 }
 
 static int ignored_when_sent(void *arg)
@@ -1321,7 +1306,7 @@ static int repair_in_child(void *arg)
 	struct forked *f = arg;
 
 	CHILD_CHECK(mfd_map_faulted(f->p) == 0);
-	CHILD_CHECK(resize_by_peer(mfd_fd(f->m), 0) == 0);
+	CHILD_CHECK(peer_resize(mfd_fd(f->m), 0) == 0);
 	CHILD_CHECK(touch(f->p + 2 * page_size()) == 0);
 	poke(f->p + 2 * page_size(), 9);
 	CHILD_CHECK(mfd_map_faulted(f->p) == 1);
@@ -1533,7 +1518,7 @@ static int fault_at_the_limit(void *arg)
 		CHILD_CHECK(mfd_pwrite(m, "f", 1, k * page) == 1);
 	CHILD_CHECK(mfd_map(m, 0, 8 * page, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
 	p = q;
-	CHILD_CHECK(resize_by_peer(mfd_fd(m), 4 * page) == 0);
+	CHILD_CHECK(peer_resize(mfd_fd(m), 4 * page) == 0);
 	/* Mappings by the thousand: every other page of one area. */
 	area = mmap(NULL, (size_t)run->spread * page, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
