@@ -454,9 +454,16 @@ START_TEST(test_python_client_truncates)
 	}
 	close(sv[1]);
 	if (mfd_recv(sv[0], 0, &m) < 0) {
-		/* socket.send_fds is Python 3.9. */
 		waitpid(client, &status, 0);
 		close(sv[0]);
+		/* The seccomp filter that makes this kernel answer like an
+		 * older one (check-old-kernels.sh) is for this test's
+		 * architecture: a 32-bit test kills a 64-bit python3. */
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+			note_skipped("python3 is of another architecture than this test's seccomp filter");
+			return;
+		}
+		/* socket.send_fds is Python 3.9. */
 		ck_assert(WIFEXITED(status));
 		note_skipped("this python3 cannot send descriptors");
 		return;
