@@ -69,6 +69,20 @@ void peer_set_size(int fd, uint64_t size)
 
 int child_result;
 
+/*
+ * Touch the next 256 KiB of the stack. Valgrind grows a stack as it is
+ * touched, but not to make room for a signal frame ("Can't extend stack
+ * ... during signal delivery"), and dies of SIGSEGV where a handler's
+ * frame is the first to go below it.
+ */
+void __attribute__((noinline)) grow_stack(void)
+{
+	volatile char room[256 * 1024];
+
+	for (size_t i = 0; i < sizeof(room); i += 1024)
+		room[i] = 0;
+}
+
 int child_wait_status(int (*fn)(void *arg), void *arg, int timeout_s)
 {
 	const struct rlimit no_core = { 0, 0 };
@@ -84,6 +98,7 @@ int child_wait_status(int (*fn)(void *arg), void *arg, int timeout_s)
 
 		close(fds[0]);
 		setrlimit(RLIMIT_CORE, &no_core);
+		grow_stack();
 		result = fn(arg);
 		_exit(write(fds[1], &result, sizeof(result)) == sizeof(result) && result == 0 ? 0 : 1);
 	}

@@ -45,6 +45,11 @@ extern int child_result;
 			      s_ != -1 && WIFSIGNALED(s_) ? WTERMSIG(s_) : child_result); \
 	} while (0)
 
+/* Grow the stack now, so that a signal frame never has to: valgrind does
+ * not extend a stack for one. A fixture of the tests whose own process
+ * takes SIGBUS; children of child_wait_status call it themselves. */
+void grow_stack(void);
+
 /* One line of /proc/self/maps. */
 struct vma {
 	uintptr_t start, end;

@@ -1655,10 +1655,19 @@ START_TEST(test_at_max_map_count)
 }
 END_TEST
 
+/* Each test case of the suite, its test processes' stacks grown first. */
+static TCase *guard_tcase(const char *name)
+{
+	TCase *tc = tcase_with_leak_check(name);
+
+	tcase_add_checked_fixture(tc, grow_stack, NULL);
+	return tc;
+}
+
 Suite *guard_suite(void)
 {
 	Suite *s = suite_create("guard");
-	TCase *tc = tcase_with_leak_check("guard");
+	TCase *tc = guard_tcase("guard");
 
 	tcase_add_test(tc, test_shrunk_page_is_replaced_alone);
 	tcase_add_test(tc, test_first_and_last_byte);
@@ -1673,7 +1682,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_python_client_truncates);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_with_leak_check("threads");
+	tc = guard_tcase("threads");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_threads_and_a_hostile_peer);
 	tcase_add_test(tc, test_same_page_at_once);
@@ -1682,7 +1691,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_page_backed_again_is_left_alone);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_with_leak_check("dispositions");
+	tc = guard_tcase("dispositions");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_default_still_ends_the_process);
 	tcase_add_test(tc, test_ignored_stays_ignored_but_faults_still_kill);
@@ -1694,17 +1703,17 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_blocked_sigbus_is_not_guarded);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_with_leak_check("fork");
+	tc = guard_tcase("fork");
 	tcase_add_test(tc, test_fork_child_repairs_its_own);
 	tcase_add_test(tc, test_fork_during_a_repair);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_with_leak_check("other_faults");
+	tc = guard_tcase("other_faults");
 	tcase_add_test(tc, test_full_tmpfs);
 	suite_add_tcase(s, tc);
 
 	/* Alone in its case; see above. */
-	tc = tcase_with_leak_check("max_map_count");
+	tc = guard_tcase("max_map_count");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_at_max_map_count);
 	suite_add_tcase(s, tc);

@@ -308,6 +308,8 @@ int main(void)
 
 	s = suite_create("hugetlb");
 	tc = tcase_with_leak_check("hugetlb");
+	/* The guard tests take SIGBUS in the test process. */
+	tcase_add_checked_fixture(tc, grow_stack, NULL);
 	tcase_add_test(tc, test_hugetlb_map_and_io);
 	tcase_add_test(tc, test_hugetlb_name_and_size_flag);
 	tcase_add_test(tc, test_hugetlb_size_must_be_whole_pages);
