@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "guard-helpers.h"
+#include "syscall-filter.h"
 #include "test-common.h"
 
 volatile unsigned char touch_sink;
@@ -91,7 +92,7 @@ int child_wait_status(int (*fn)(void *arg), void *arg, int timeout_s)
 	pid_t child;
 
 	ck_assert_int_eq(pipe(fds), 0);
-	child = fork();
+	child = fork_flushed();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
 		int result;
@@ -100,7 +101,7 @@ int child_wait_status(int (*fn)(void *arg), void *arg, int timeout_s)
 		setrlimit(RLIMIT_CORE, &no_core);
 		grow_stack();
 		result = fn(arg);
-		_exit(write(fds[1], &result, sizeof(result)) == sizeof(result) && result == 0 ? 0 : 1);
+		exit_child(write(fds[1], &result, sizeof(result)) == sizeof(result) && result == 0 ? 0 : 1);
 	}
 	close(fds[1]);
 	for (long waited = 0; waited < timeout_s * 100L; waited++) {

@@ -1620,11 +1620,11 @@ START_TEST(test_at_max_map_count)
 	ck_assert_int_eq(pipe(down), 0);
 	run = (struct at_the_limit){ .up = up[1], .down = down[0],
 				     .spread = original / 2 < 32768 ? original / 2 : 32768 };
-	worker = fork();
+	worker = fork_flushed();
 	ck_assert_int_ge(worker, 0);
 	if (worker == 0) {
 		close(watch[1]);
-		_exit(fault_at_the_limit(&run));
+		exit_child(fault_at_the_limit(&run));
 	}
 	close(up[1]);
 	close(down[0]);
