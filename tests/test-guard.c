@@ -1241,6 +1241,103 @@ START_TEST(test_sent_sigbus_interrupts_poll)
 }
 END_TEST
 
+/*
+ * What the library's handler does with a SIGBUS that is not its own, to
+ * the letter: called as a program's later handler may call it (the old
+ * sa_sigaction; mfd_handle_sigbus(3) says that works), with SIGBUS
+ * blocked, so that what it leaves behind (the disposition, a SIGBUS sent
+ * again) can be looked at, and then thrown away, instead of ending the
+ * process as it would on its own.
+ */
+struct chained {
+	void (*before)(int);  /* SIG_DFL, SIG_IGN, or count_calls (SA_RESETHAND) */
+	int code;             /* the si_code of the SIGBUS */
+	int calls;            /* how many times it is handed to the library */
+	int reset_to_default; /* the disposition is SIG_DFL afterwards */
+	int sent_again;       /* and the same SIGBUS is pending again */
+	int program_calls;    /* count_calls ran so many times */
+	int queue_refused;    /* rt_tgsigqueueinfo is refused: raise sends it */
+};
+
+static int hand_over(void *arg)
+{
+	const struct chained *c = arg;
+	struct sigaction sa = { .sa_handler = c->before, .sa_flags = SA_RESETHAND };
+	struct timespec now = { 0, 0 };
+	siginfo_t si, again;
+	sigset_t bus, pending;
+	char *outside;
+
+	sigemptyset(&sa.sa_mask);
+	CHILD_CHECK(sigaction(SIGBUS, &sa, NULL) == 0);
+	CHILD_CHECK(guard_works());
+	CHILD_CHECK(sigaction(SIGBUS, NULL, &sa) == 0 && (sa.sa_flags & SA_SIGINFO));
+	outside = broken_mapping(PROT_READ, 0);
+	CHILD_CHECK(outside);
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	CHILD_CHECK(pthread_sigmask(SIG_BLOCK, &bus, NULL) == 0);
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGBUS;
+	si.si_code = c->code;
+	si.si_addr = outside;
+	if (c->queue_refused) {
+		const struct denial no_queue = { .call = CALL_TGSIGQUEUEINFO, .err = EPERM };
+
+		CHILD_CHECK(deny_syscalls(&no_queue, 1) == 0);
+	}
+	for (int i = 0; i < c->calls; i++)
+		sa.sa_sigaction(SIGBUS, &si, NULL);
+	CHILD_CHECK(atomic_load(&program_handler_calls) == c->program_calls);
+	CHILD_CHECK(sigaction(SIGBUS, NULL, &sa) == 0);
+	CHILD_CHECK((sa.sa_handler == SIG_DFL) == c->reset_to_default);
+	CHILD_CHECK(sigpending(&pending) == 0 && sigismember(&pending, SIGBUS) == c->sent_again);
+	if (c->sent_again) {
+		CHILD_CHECK(sigtimedwait(&bus, &again, &now) == SIGBUS);
+		if (c->queue_refused) /* raise(3): kill or tgkill, as the C library likes */
+			CHILD_CHECK(again.si_code <= 0 && again.si_pid == getpid());
+		else
+			CHILD_CHECK(again.si_code == c->code && again.si_addr == outside);
+	}
+	return 0;
+}
+
+START_TEST(test_handed_over_as_the_disposition_says)
+{
+	static const struct chained cases[] = {
+		/* The default: back in place; what was sent is sent again,
+		 * a fault is left to happen again (nothing is pending). */
+		{ SIG_DFL, SI_USER, 1, 1, 1, 0, 0 },
+		{ SIG_DFL, SI_QUEUE, 1, 1, 1, 0, 0 },
+		{ SIG_DFL, BUS_ADRERR, 1, 1, 0, 0, 0 },
+		{ SIG_DFL, BUS_MCEERR_AR, 1, 1, 0, 0, 0 },
+		{ SIG_DFL, BUS_MCEERR_AO, 1, 1, 1, 0, 0 },
+		/* Where it cannot be sent as it was, it is sent still. */
+		{ SIG_DFL, SI_QUEUE, 1, 1, 1, 0, 1 },
+		/* Ignored: what the kernel would not force stays ignored, a
+		 * fault gets the default. */
+		{ SIG_IGN, SI_USER, 1, 0, 0, 0, 0 },
+		{ SIG_IGN, SI_TKILL, 1, 0, 0, 0, 0 },
+		{ SIG_IGN, BUS_MCEERR_AO, 1, 0, 0, 0, 0 },
+		{ SIG_IGN, BUS_ADRERR, 1, 1, 0, 0, 0 },
+		/* SA_RESETHAND: one call, then the default. */
+		{ count_calls, SI_USER, 1, 0, 0, 1, 0 },
+		{ count_calls, SI_USER, 2, 1, 1, 1, 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		/* Valgrind cannot take a SIGBUS that a process sends itself
+		 * ("appears to have lost its siginfo; I can't go on"). */
+		if (cases[i].sent_again && running_under_valgrind()) {
+			note_skipped("valgrind cannot take a SIGBUS sent to itself");
+			continue;
+		}
+		ck_assert_msg(child_wait_status(hand_over, (void *)&cases[i], 30) == 0,
+			      "case %zu: the child failed at line %d", i, child_result);
+	}
+}
+END_TEST
+
 /* Where no page can be mapped at all (here a filter refuses every
  * MAP_FIXED), the fault goes on to what was there before. */
 static int repair_refused(void *arg)
@@ -1698,6 +1795,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_program_handler_as_the_kernel_calls_it);
 	tcase_add_test(tc, test_reset_handler_is_called_once);
 	tcase_add_test(tc, test_handler_installed_later_calls_in);
+	tcase_add_test(tc, test_handed_over_as_the_disposition_says);
 	tcase_add_test(tc, test_sent_sigbus_interrupts_poll);
 	tcase_add_test(tc, test_repair_that_cannot_be_made);
 	tcase_add_test(tc, test_blocked_sigbus_is_not_guarded);
