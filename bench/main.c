@@ -61,7 +61,7 @@ static void usage(FILE *f)
 		"  --csv=FILE        print tables, and write CSV into FILE\n"
 		"  --help            show this and exit\n\n"
 		"Exits with 1 if libmemfd makes more system calls per lifecycle cycle than\n"
-		"the raw sequence.\n");
+		"the raw sequence, or a guarded mfd_map more than an unguarded one.\n");
 }
 
 /* The sections --only names (all without it). */

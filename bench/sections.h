@@ -16,12 +16,14 @@ extern const struct section lifecycle_section;
 extern const struct section handoff_section;
 extern const struct section fill_section;
 extern const struct section ring_section;
+extern const struct section guard_section;
 
 static const struct section *const sections[] = {
 	&lifecycle_section,
 	&handoff_section,
 	&fill_section,
 	&ring_section,
+	&guard_section,
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 

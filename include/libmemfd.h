@@ -264,7 +264,11 @@ int mfd_add_seals(struct mfd *m, unsigned int seals);
 int mfd_map(struct mfd *m, uint64_t offset, size_t length, int prot,
 	    unsigned int flags, void **addr);
 
-/* Undo mfd_map. -EINVAL: addr NULL or not page-aligned, or length 0. */
+/*
+ * Undo mfd_map. -EINVAL: addr NULL or not page-aligned, length 0, or a
+ * range that overlaps a guarded mapping (LIBMEMFD_MAP_GUARD) without being
+ * exactly it.
+ */
 int mfd_unmap(void *addr, size_t length);
 
 /* stream I/O: read(2), write(2), lseek(2), pread(2), pwrite(2), retrying EINTR */
@@ -377,6 +381,45 @@ int mfd_send_msg(int sock, const struct mfd *m, const void *data, size_t length)
  */
 ssize_t mfd_recv_msg(int sock, unsigned int required_seals, void *buf, size_t size,
 		     struct mfd **out);
+/* guarded mappings (since 1.2) */
+
+/*
+ * mfd_map flag LIBMEMFD_MAP_GUARD, for memory that a peer who is not
+ * trusted may shrink (a Wayland client's pool, which the protocol does not
+ * require to be sealed). Touching a page of the mapping that the file can
+ * no longer back (shrunk below it; a full tmpfs; an empty huge page pool)
+ * does not end the process with SIGBUS: that page (on hugetlbfs, that huge
+ * page) is replaced by a private zero-filled one with the mapping's
+ * protection, and the access goes on; the other pages stay shared. At
+ * vm.max_map_count the whole mapping is replaced at once. Combinable with
+ * LIBMEMFD_MAP_POPULATE; no cost per access.
+ *
+ * The first guarded mapping installs the library's SIGBUS handler
+ * (SA_SIGINFO, SA_ONSTACK, SA_NODEFER, SA_RESTART). A SIGBUS that is not
+ * such a fault goes on to the disposition that was in place before (the
+ * default, SIG_IGN, or the program's handler, with its mask and flags).
+ * A thread that blocks SIGBUS is not protected: the kernel kills it. A
+ * program that installs a SIGBUS handler of its own later calls
+ * mfd_handle_sigbus from it. Undo with mfd_unmap, of the whole mapping;
+ * munmap, mremap or mprotect on it are the caller's error.
+ */
+#define LIBMEMFD_MAP_GUARD	0x0002U
+
+/*
+ * For the guarded mapping that starts at addr: 1 if a page of it has been
+ * replaced since mfd_map made it (the peer shrank it: drop the peer), 0 if
+ * not. -EINVAL: no guarded mapping starts at addr. Async-signal-safe.
+ */
+int mfd_map_faulted(const void *addr);
+
+/*
+ * For a SIGBUS handler installed after the library's: call this first,
+ * with the handler's three arguments (info is its siginfo_t *). 1: the
+ * fault was in a guarded mapping and is repaired: return from the handler
+ * and the access goes on. 0: it was not; handle it yourself.
+ * Async-signal-safe.
+ */
+int mfd_handle_sigbus(int sig, void *info, void *ucontext);
 
 /* mirrored mappings and rings (since 1.2) */
 

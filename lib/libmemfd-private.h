@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -127,5 +128,22 @@ int mfd_fill_mirror(const struct mfd *m, void *at, uint64_t offset, size_t lengt
  * made writable for it). Free this end before the creator's.
  */
 int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator);
+
+/*
+ * guard.c: the registry of guarded mappings, for map.c. mfd_map reserves
+ * an entry, then publishes it once the mapping is made (installing the
+ * SIGBUS handler at the first: if that fails, the entry is cancelled and
+ * the mapping is the caller's to undo), or cancels it.
+ */
+struct mfd_guard;
+int mfd_guard_reserve(struct mfd_guard **entry);
+int mfd_guard_publish(struct mfd_guard *entry, void *addr, size_t length, int prot,
+		      uint64_t granule);
+void mfd_guard_cancel(struct mfd_guard *entry);
+
+/* mfd_unmap of a guarded mapping: 0 or a negative errno, or MFD_GUARD_NONE
+ * when the range overlaps none and is the caller's to munmap. */
+#define MFD_GUARD_NONE 1
+int mfd_guard_unmap(void *addr, size_t length);
 
 #endif /* LIBMEMFD_PRIVATE_H */

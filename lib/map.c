@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #define KNOWN_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
-#define KNOWN_MAP_FLAGS LIBMEMFD_MAP_POPULATE
+#define KNOWN_MAP_FLAGS (LIBMEMFD_MAP_POPULATE | LIBMEMFD_MAP_GUARD)
 
 static uint64_t round_up(uint64_t n, uint64_t align)
 {
@@ -63,11 +63,38 @@ static void *map_write_sealed_read_only(const struct mfd *m, size_t length,
 	return p;
 }
 
+/* The mmap of mfd_map, once the arguments are known to be good. */
+static int map_file(const struct mfd *m, uint64_t offset, size_t length, int prot,
+		    int mmap_flags, void **addr)
+{
+	void *p = mmap(NULL, length, prot, MAP_SHARED | mmap_flags, m->fd, (off_t)offset);
+
+	if (p == MAP_FAILED) {
+		int seals, err = errno;
+
+		if (err != EPERM && err != EACCES)
+			return -err;
+		seals = seals_of(m);
+		/* Sealed against writes: whatever the descriptor, that is why
+		 * a writable mapping is refused. */
+		if ((prot & PROT_WRITE) && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+			return -EPERM;
+		if ((prot & PROT_WRITE) || err != EPERM || !(seals & F_SEAL_WRITE))
+			return -err;
+		p = map_write_sealed_read_only(m, length, prot, mmap_flags, (off_t)offset);
+		if (p == MAP_FAILED)
+			return -errno;
+	}
+	*addr = p;
+	return 0;
+}
+
 LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 			    int prot, unsigned int flags, void **addr)
 {
+	struct mfd_guard *guard = NULL;
 	int mmap_flags = 0;
-	void *p;
+	void *p = NULL;
 	int err;
 
 	if (!m || !addr || length == 0)
@@ -86,24 +113,25 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 		return err;
 	if (flags & LIBMEMFD_MAP_POPULATE)
 		mmap_flags |= MAP_POPULATE;
+	if (flags & LIBMEMFD_MAP_GUARD) {
+		err = mfd_guard_reserve(&guard);
+		if (err < 0)
+			return err;
+	}
 
-	p = mmap(NULL, length, prot, MAP_SHARED | mmap_flags, m->fd, (off_t)offset);
-	if (p == MAP_FAILED) {
-		int seals;
-
-		err = errno;
-		if (err != EPERM && err != EACCES)
-			return -err;
-		seals = seals_of(m);
-		/* Sealed against writes: whatever the descriptor, that is why
-		 * a writable mapping is refused. */
-		if ((prot & PROT_WRITE) && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-			return -EPERM;
-		if ((prot & PROT_WRITE) || err != EPERM || !(seals & F_SEAL_WRITE))
-			return -err;
-		p = map_write_sealed_read_only(m, length, prot, mmap_flags, (off_t)offset);
-		if (p == MAP_FAILED)
-			return -errno;
+	err = map_file(m, offset, length, prot, mmap_flags, &p);
+	if (err < 0) {
+		if (guard)
+			mfd_guard_cancel(guard);
+		return err;
+	}
+	/* Repairs replace whole granules: a huge page on hugetlbfs. */
+	if (guard) {
+		err = mfd_guard_publish(guard, p, length, prot, m->map_align);
+		if (err < 0) {
+			munmap(p, length);
+			return err;
+		}
 	}
 	*addr = p;
 	return 0;
@@ -111,8 +139,13 @@ LIBMEMFD_EXPORT int mfd_map(struct mfd *m, uint64_t offset, size_t length,
 
 LIBMEMFD_EXPORT int mfd_unmap(void *addr, size_t length)
 {
+	int err;
+
 	if (!addr || length == 0 || (uintptr_t)addr % mfd_page_size() != 0)
 		return -EINVAL;
+	err = mfd_guard_unmap(addr, length);
+	if (err != MFD_GUARD_NONE)
+		return err;
 	if (munmap(addr, length) < 0)
 		return -errno;
 	return 0;

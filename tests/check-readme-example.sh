@@ -1,8 +1,9 @@
 #!/bin/sh
 # The C examples in the README compile against the public header, so the
 # README cannot drift from the API: the first is compiled here, the
-# sharing example must be examples/memfd-share.c word for word (make check
-# builds and runs that).
+# sharing example must be examples/memfd-share.c word for word, and the
+# guarded receiver the compositor() of examples/memfd-guard.c (make check
+# builds and runs both).
 set -eu
 : "${top_srcdir:?}"
 tmp=$(mktemp -d)
@@ -33,3 +34,15 @@ if ! diff -u "$tmp/share-file.c" "$tmp/share.c"; then
 	exit 1
 fi
 echo "ok: the README's sharing example is examples/memfd-share.c"
+
+# The indented compositor() of the guard example, against the file's.
+awk '/^    static int compositor\(int sock\)$/ { on = 1 }
+     on { sub(/^    /, ""); print }
+     on && /^}$/ { exit }' "$top_srcdir/README" >"$tmp/guard.c"
+sed -n '/^static int compositor(int sock)$/,/^}$/p' "$top_srcdir/examples/memfd-guard.c" |
+	expand -t8 >"$tmp/guard-file.c"
+if [ ! -s "$tmp/guard-file.c" ] || ! diff -u "$tmp/guard-file.c" "$tmp/guard.c"; then
+	echo "FAIL: the README's guarded receiver differs from compositor() in examples/memfd-guard.c"
+	exit 1
+fi
+echo "ok: the README's guarded receiver is examples/memfd-guard.c's"

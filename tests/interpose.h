@@ -20,6 +20,9 @@ void shorten_next_writes(int n);
  * and make the one after fail with err: a failure halfway through a
  * sequence of mappings, which a seccomp filter cannot single out. */
 void fail_mmap_after(int n, int err);
+/* For the mmap of interpose-guard.c: the errno this call must fail with
+ * as fail_mmap_after() asked, or 0. */
+int mmap_failure_due(void);
 
 /* Log calls of fstat and of fcntl(F_GET_SEALS), in order, as a string of
  * "fstat " and "F_GET_SEALS " words, until stopped. */

@@ -44,6 +44,9 @@ static const char *const *syscall_names(enum syscall_group call)
 		[CALL_POLL] = { "poll", "ppoll" },
 		[CALL_STATFS] = { "statfs", "statfs64" },
 		[CALL_FUTEX] = { "futex", "futex_time64" },
+		[CALL_SIGACTION] = { "rt_sigaction", "sigaction" },
+		[CALL_MADVISE] = { "madvise" },
+		[CALL_TGSIGQUEUEINFO] = { "rt_tgsigqueueinfo" },
 	};
 
 	return names[call];

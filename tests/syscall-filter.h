@@ -37,6 +37,9 @@ enum syscall_group {
 	CALL_POLL,      /* poll, ppoll */
 	CALL_STATFS,    /* statfs, statfs64 */
 	CALL_FUTEX,     /* futex, futex_time64 */
+	CALL_SIGACTION, /* rt_sigaction, sigaction */
+	CALL_MADVISE,
+	CALL_TGSIGQUEUEINFO, /* rt_tgsigqueueinfo */
 };
 
 /* A condition on the low 32 bits of one argument of the call. */

@@ -12,19 +12,23 @@
  * the descriptor anyway); the open of the read-only fallback for kernels
  * before 6.7, which test-map.c and test-mirror.c fail on such an emulated
  * kernel; the munmap of a reservation's leftover ends, which cannot fail;
- * and the futex wake-up of a ring's commit, release and free, which only a
- * kernel without futexes could refuse, where no end can sleep either.
+ * the futex wake-up of a ring's commit, release and free, which only a
+ * kernel without futexes could refuse, where no end can sleep either; and
+ * the calls of the SIGBUS handler of guarded mappings (madvise, mmap),
+ * which test-guard.c fails where it makes a fault.
  */
 #include "config.h"
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guard-helpers.h"
 #include "syscall-filter.h"
 #include "test-common.h"
 
@@ -35,6 +39,7 @@
 #define THE_MAPPING 0xfd000004u /* the low half of the mapping's address */
 #define THE_RING_END 0xfd000005u /* the ring's memfd, as its producer would receive it */
 #define NO_FD 0xffffffffu      /* mmap's descriptor for anonymous memory */
+#define THE_GUARDED 0xfd000006u /* the same of the guarded mapping's */
 
 struct env {
 	struct mfd *m;  /* two pages, "data" at 0 */
@@ -43,6 +48,7 @@ struct env {
 	int plain_sv[2]; /* and in plain_sv[1] one whose seals prove nothing */
 	int next_fd;
 	void *mapping;  /* the first page of m, read-only */
+	void *guarded;  /* the same, guarded, where the fault asks for it */
 	uint64_t size;
 	int seals;
 	struct mfd_ring *ring;  /* a consumer's end, empty */
@@ -168,6 +174,22 @@ static long map_past_recorded_size(struct env *e)
 static long unmap(struct env *e)
 {
 	return mfd_unmap(e->mapping, page_size());
+}
+
+static long map_guarded(struct env *e)
+{
+	void *p = POISON_PTR;
+	int r = mfd_map(e->m, 0, (size_t)e->size, PROT_READ | PROT_WRITE, LIBMEMFD_MAP_GUARD, &p);
+
+	return p == POISON_PTR ? r : 1;
+}
+
+/* A guarded mapping that could not be unmapped is still guarded. */
+static long unmap_guarded(struct env *e)
+{
+	int r = mfd_unmap(e->guarded, page_size());
+
+	return mfd_map_faulted(e->guarded) == 0 ? r : 2;
 }
 
 static long stream_read(struct env *e)
@@ -369,6 +391,13 @@ static const struct fault faults[] = {
 	{ "mfd_map past the recorded size: fstat EIO", { FAIL_ON(CALL_FSTAT, EIO, 0, THE_MFD) },
 	  map_past_recorded_size },
 	{ "mfd_unmap: munmap ENOMEM", { FAIL_ON(CALL_MUNMAP, ENOMEM, 0, THE_MAPPING) }, unmap },
+	/* The first guarded mapping installs the SIGBUS handler: a failure
+	 * unmaps what was mapped and installs nothing. */
+	{ "mfd_map(LIBMEMFD_MAP_GUARD): rt_sigaction EINVAL at the first",
+	  { FAIL_ON(CALL_SIGACTION, EINVAL, 0, SIGBUS) }, map_guarded },
+	{ "mfd_map(LIBMEMFD_MAP_GUARD): mmap ENOMEM", { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_MFD) },
+	  map_guarded },
+
 	{ "mfd_read: read EIO", { FAIL_ON(CALL_READ, EIO, 0, THE_MFD) }, stream_read },
 	{ "mfd_write: write ENOSPC", { FAIL_ON(CALL_WRITE, ENOSPC, 0, THE_MFD) }, stream_write },
 	{ "mfd_write: write EFBIG", { FAIL_ON(CALL_WRITE, EFBIG, 0, THE_MFD) }, stream_write },
@@ -435,6 +464,14 @@ static const struct fault faults[] = {
 	  wait_on_ring },
 };
 
+/* These find a guarded mapping made before the filter. */
+static const struct fault faults_after_a_guarded_mapping[] = {
+	{ "mfd_map(LIBMEMFD_MAP_GUARD): mmap ENOMEM after the first",
+	  { FAIL_ON(CALL_MMAP, ENOMEM, 4, THE_MFD) }, map_guarded },
+	{ "mfd_unmap of a guarded mapping: munmap ENOMEM",
+	  { FAIL_ON(CALL_MUNMAP, ENOMEM, 0, THE_GUARDED) }, unmap_guarded },
+};
+
 static uint32_t actual(const struct env *e, uint32_t value)
 {
 	switch (value) {
@@ -448,12 +485,14 @@ static uint32_t actual(const struct env *e, uint32_t value)
 		return (uint32_t)(uintptr_t)e->mapping;
 	case THE_RING_END:
 		return (uint32_t)mfd_fd(e->ring_end);
+	case THE_GUARDED:
+		return (uint32_t)(uintptr_t)e->guarded;
 	default:
 		return value;
 	}
 }
 
-static void set_up(struct env *e)
+static void set_up(struct env *e, int guarded)
 {
 	struct mfd *sealed, *plain;
 	int plain_fd;
@@ -467,6 +506,10 @@ static void set_up(struct env *e)
 	e->probe = open(path, O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(e->probe, 0);
 	ck_assert_int_eq(mfd_map(e->m, 0, page_size(), PROT_READ, 0, &e->mapping), 0);
+	e->guarded = NULL;
+	if (guarded)
+		ck_assert_int_eq(mfd_map(e->m, 0, page_size(), PROT_READ, LIBMEMFD_MAP_GUARD,
+					 &e->guarded), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->sv), 0);
 	ck_assert_int_eq(mfd_new_sealed(&sealed, "queued", "q", 1), 0);
 	ck_assert_int_eq(mfd_send(e->sv[0], sealed), 0);
@@ -491,6 +534,8 @@ static void set_up(struct env *e)
 static void tear_down(struct env *e)
 {
 	mfd_unmap(e->mapping, page_size()); /* fails where munmap is denied */
+	if (e->guarded)
+		mfd_unmap(e->guarded, page_size());
 	mfd_free(e->m);
 	close(e->probe);
 	mfd_free(e->ring_end);
@@ -515,15 +560,26 @@ static int unchanged(const struct env *e)
 	       memcmp(e->mapping, "data", 4) == 0;
 }
 
+struct fault_run {
+	const struct fault *f;
+	int guarded; /* make a guarded mapping before the filter */
+};
+
 static int fail_one_call(void *arg)
 {
-	const struct fault *f = arg;
+	const struct fault_run *run = arg;
+	const struct fault *f = run->f;
 	struct denial deny[2];
 	struct resources before;
 	size_t n = f->deny[1].err ? 2 : 1;
 	struct env e;
 
-	set_up(&e);
+	if (f->deny[0].call == CALL_SIGACTION && running_under_valgrind()) {
+		/* It emulates the program's sigaction, and dies of the filter. */
+		note_skipped("valgrind cannot have rt_sigaction failed under it");
+		return 0;
+	}
+	set_up(&e, run->guarded);
 	memcpy(deny, f->deny, sizeof(deny));
 	for (size_t i = 0; i < n; i++)
 		for (size_t t = 0; t < 2; t++)
@@ -538,13 +594,24 @@ static int fail_one_call(void *arg)
 	return 0;
 }
 
-START_TEST(test_every_call_fails_cleanly)
+static void ck_assert_fails_cleanly(const struct fault *f, int guarded)
 {
-	const struct fault *f = &faults[_i];
-	int line = run_isolated(fail_one_call, (void *)f);
+	struct fault_run run = { f, guarded };
+	int line = run_isolated(fail_one_call, &run);
 
 	ck_assert_msg(line != INT32_MIN, "%s: the child died", f->what);
 	ck_assert_msg(line == 0, "%s: CHILD_CHECK at line %d failed", f->what, line);
+}
+
+START_TEST(test_every_call_fails_cleanly)
+{
+	ck_assert_fails_cleanly(&faults[_i], 0);
+}
+END_TEST
+
+START_TEST(test_every_call_fails_cleanly_after_a_guarded_mapping)
+{
+	ck_assert_fails_cleanly(&faults_after_a_guarded_mapping[_i], 1);
 }
 END_TEST
 
@@ -554,6 +621,8 @@ Suite *faults_suite(void)
 	TCase *tc = tcase_with_leak_check("every_call");
 
 	tcase_add_loop_test(tc, test_every_call_fails_cleanly, 0, (int)ARRAY_SIZE(faults));
+	tcase_add_loop_test(tc, test_every_call_fails_cleanly_after_a_guarded_mapping, 0,
+			    (int)ARRAY_SIZE(faults_after_a_guarded_mapping));
 	suite_add_tcase(s, tc);
 	return s;
 }

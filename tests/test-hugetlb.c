@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard-helpers.h"
 #include "test-common.h"
 
 #define EXIT_SKIP 77
@@ -229,6 +230,41 @@ START_TEST(test_hugetlb_mirror)
 }
 END_TEST
 
+/* Guarded: a huge page cannot be replaced in part (a 4 KiB MAP_FIXED in
+ * it is EINVAL), so the whole huge page that faulted is, and only it. */
+START_TEST(test_hugetlb_guard_replaces_a_whole_huge_page)
+{
+	struct mfd *m = new_huge_mfd("guarded", 0);
+	size_t length = 2 * (size_t)huge_page_size;
+	struct vma v;
+	char *p;
+	void *q;
+
+	ck_assert_int_eq(mfd_set_size(m, length), 0);
+	ck_assert_int_eq(mfd_map(m, 0, length, PROT_READ | PROT_WRITE, LIBMEMFD_MAP_GUARD, &q), 0);
+	p = q;
+	memcpy(p, "huge", 4); /* hugetlbfs has no write(2) */
+	peer_set_size(mfd_fd(m), huge_page_size);
+	ck_assert_uint_eq(touch(p + huge_page_size + 4096 + 1), 0);
+	poke(p + length - 1, 0x45);
+	ck_assert_uint_eq(touch(p + length - 1), 0x45);
+	ck_assert_int_eq(mfd_map_faulted(p), 1);
+	ck_assert(vma_at(p + huge_page_size, &v));
+	ck_assert(!v.file);
+	ck_assert_str_eq(v.perms, "rw-p");
+	ck_assert_ptr_eq((void *)v.start, p + huge_page_size);
+	ck_assert_ptr_eq((void *)v.end, p + length);
+	/* The huge page the file still has is still the file's. */
+	ck_assert(vma_at(p, &v) && v.file);
+	ck_assert_int_eq(memcmp(p, "huge", 4), 0);
+	poke(p + 1, 'U');
+	ck_assert_int_eq(mfd_pread(m, p + huge_page_size, 2, 0), 2);
+	ck_assert_int_eq(memcmp(p + huge_page_size, "hU", 2), 0);
+	ck_assert_int_eq(mfd_unmap(p, length), 0);
+	mfd_free(m);
+}
+END_TEST
+
 /* mfd_ring_new makes no hugetlb rings: such a memfd is none. */
 START_TEST(test_hugetlb_is_no_ring)
 {
@@ -238,6 +274,71 @@ START_TEST(test_hugetlb_is_no_ring)
 	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), 0);
 	ck_assert_int_eq(mfd_ring_attach(&r, m), -EINVAL);
 	ck_assert_ptr_eq(r, POISON_PTR);
+	mfd_free(m);
+}
+END_TEST
+
+static long read_sysctl(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long value = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &value) != 1)
+			value = -1;
+		fclose(f);
+	}
+	return value;
+}
+
+/*
+ * A huge page that the mapping reserved is given back when the file is
+ * shrunk; grown again, the file has no reservation, and with the pool
+ * empty its next fault raises SIGBUS. The pool is the system's: this
+ * takes only the pages no one has reserved, for the moment of one fault,
+ * and gives them back at once. Should another process give one back in
+ * that moment (the fault then gets it), it tries again.
+ */
+START_TEST(test_hugetlb_guard_empty_pool)
+{
+	struct mfd *m = new_huge_mfd("emptied", 0), *hog = NULL;
+	unsigned long long limit = huge_pages_total() + 1, taken = 0;
+	char *p;
+	void *q;
+	int r = 0;
+
+	if (running_under_valgrind()) {
+		/* Its copy of the mapping keeps the huge page past the shrink
+		 * (the pool has one page fewer), so there is no fault. */
+		note_skipped("under valgrind the huge page outlives the shrink: nothing faults");
+		mfd_free(m);
+		return;
+	}
+	if (read_sysctl("/proc/sys/vm/nr_overcommit_hugepages") != 0) {
+		note_skipped("vm.nr_overcommit_hugepages is set: the pool cannot be emptied");
+		mfd_free(m);
+		return;
+	}
+	ck_assert_int_eq(mfd_map(m, 0, (size_t)huge_page_size, PROT_READ | PROT_WRITE,
+				 LIBMEMFD_MAP_GUARD, &q), 0);
+	p = q;
+	poke(p, 1);
+	ck_assert_int_eq(mfd_new(&hog, "hog", MFD_HUGETLB), 0);
+	for (int round = 0; round < 10 && mfd_map_faulted(p) == 0; round++) {
+		peer_set_size(mfd_fd(m), 0);
+		peer_set_size(mfd_fd(m), huge_page_size);
+		while (taken < limit &&
+		       (r = mfd_allocate(hog, taken * huge_page_size, huge_page_size)) == 0)
+			taken++;
+		/* The pool is empty: the fault cannot be backed. */
+		ck_assert_uint_eq(touch(p + 4096), 0);
+		ck_assert_int_eq(r, -ENOSPC);
+	}
+	mfd_free(hog);
+	ck_assert_int_eq(mfd_map_faulted(p), 1);
+	poke(p, 2);
+	ck_assert_uint_eq(touch(p), 2);
+	ck_assert_int_eq(mfd_unmap(p, (size_t)huge_page_size), 0);
 	mfd_free(m);
 }
 END_TEST
@@ -257,6 +358,8 @@ int main(void)
 
 	s = suite_create("hugetlb");
 	tc = tcase_with_leak_check("hugetlb");
+	/* The guard tests take SIGBUS in the test process. */
+	tcase_add_checked_fixture(tc, grow_stack, NULL);
 	tcase_add_test(tc, test_hugetlb_map_and_io);
 	tcase_add_test(tc, test_hugetlb_name_and_size_flag);
 	tcase_add_test(tc, test_hugetlb_size_must_be_whole_pages);
@@ -265,6 +368,8 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_adopted);
 	tcase_add_test(tc, test_hugetlb_allocate);
 	tcase_add_test(tc, test_hugetlb_populate);
+	tcase_add_test(tc, test_hugetlb_guard_replaces_a_whole_huge_page);
+	tcase_add_test(tc, test_hugetlb_guard_empty_pool);
 	suite_add_tcase(s, tc);
 	tc = tcase_with_leak_check("mirror");
 	tcase_add_test(tc, test_hugetlb_mirror);

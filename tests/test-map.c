@@ -68,7 +68,7 @@ START_TEST(test_map_invalid_arguments)
 	ck_assert_int_eq(mfd_map(m, 1, 4096, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, page / 2, 4096, PROT_READ, 0, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, page + 1, 1, PROT_READ, 0, &p), -EINVAL);
-	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE << 1, &p), -EINVAL);
+	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, LIBMEMFD_MAP_GUARD << 1, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, 0x80000000u, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE | 0x80000000u, &p), -EINVAL);
 	ck_assert_int_eq(mfd_map(m, 0, 4096, PROT_READ, ~0u, &p), -EINVAL);

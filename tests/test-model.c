@@ -2,7 +2,11 @@
 /*
  * A long random sequence of operations on one memfd, each checked against
  * a small model of the kernel's seal rules: what must fail, with which
- * errno, and what the file holds afterwards. On a divergence the test
+ * errno, and what the file holds afterwards. Some mappings are guarded
+ * (LIBMEMFD_MAP_GUARD) and the file is shrunk under them, through the
+ * handle or through another descriptor it does not hear of: the model says
+ * which of their pages are still the file's and which have become private
+ * (zeros at first, then what was stored there). On a divergence the test
  * prints the seed and the step; LIBMEMFD_MODEL_SEED=<seed> replays it,
  * LIBMEMFD_MODEL_TRACE=1 prints every step, and LIBMEMFD_MODEL_STEPS=<n>
  * sets the length (default 10000).
@@ -17,10 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard-helpers.h"
 #include "test-common.h"
 
 #define MAX_PAGES 12
 #define MAX_MAPS 6
+#define MAX_MAP_PAGES 3
 
 struct mapping {
 	char *addr;
@@ -31,6 +37,11 @@ struct mapping {
 	 * (the kernel then clears VM_MAYWRITE). Any such one makes
 	 * F_SEAL_WRITE -EBUSY. */
 	int may_write;
+	/* Guarded: which pages have been replaced by private ones, and what
+	 * those hold. */
+	int guarded;
+	unsigned char replaced[MAX_MAP_PAGES];
+	unsigned char *own;
 };
 
 struct model {
@@ -44,6 +55,7 @@ struct model {
 	/* What this kernel knows (or is made to know by
 	 * LIBMEMFD_TEST_OLD_KERNEL): otherwise those seals are EINVAL. */
 	int has_exec_seal, has_future_write;
+	long replaced; /* guarded pages replaced, for the log */
 };
 
 struct run {
@@ -101,11 +113,34 @@ static struct mfd *start(struct model *md)
 	return m;
 }
 
+static void forget(struct mapping *p)
+{
+	free(p->own);
+	p->own = NULL;
+}
+
 static void unmap_all(struct model *md)
 {
-	for (size_t i = 0; i < md->nmaps; i++)
+	for (size_t i = 0; i < md->nmaps; i++) {
 		ck_assert_int_eq(mfd_unmap(md->maps[i].addr, md->maps[i].length), 0);
+		forget(&md->maps[i]);
+	}
 	md->nmaps = 0;
+}
+
+static size_t pages_of(const struct model *md, const struct mapping *p)
+{
+	return (size_t)(p->length / md->page);
+}
+
+/* A guarded mapping whose every page has been replaced maps the file no
+ * more, and so cannot stand in the way of F_SEAL_WRITE. */
+static int still_maps_the_file(const struct model *md, const struct mapping *p)
+{
+	for (size_t k = 0; k < pages_of(md, p); k++)
+		if (!p->guarded || !p->replaced[k])
+			return 1;
+	return 0;
 }
 
 static size_t maps_that_may_write(const struct model *md)
@@ -113,13 +148,47 @@ static size_t maps_that_may_write(const struct model *md)
 	size_t n = 0;
 
 	for (size_t i = 0; i < md->nmaps; i++)
-		n += md->maps[i].may_write;
+		n += md->maps[i].may_write && still_maps_the_file(md, &md->maps[i]);
 	return n;
 }
 
 static uint64_t round_up(uint64_t n, uint64_t page)
 {
 	return (n + page - 1) / page * page;
+}
+
+/* Page k of a guarded mapping, about to be touched: one the file no
+ * longer backs becomes private and zero-filled. */
+static void touching(struct model *md, struct mapping *p, size_t k)
+{
+	if (p->guarded && !p->replaced[k] && p->offset + k * md->page >= round_up(md->file_size, md->page)) {
+		p->replaced[k] = 1;
+		md->replaced++;
+		memset(p->own + k * md->page, 0, md->page);
+	}
+}
+
+static void shrunk(struct model *md, uint64_t size)
+{
+	if (size < md->file_size)
+		memset(md->bytes + size, 0, md->file_size - size);
+	md->file_size = size;
+}
+
+/* The file shrunk through another descriptor: the recorded size stays. */
+static void shrink_elsewhere(struct mfd *m, struct model *md, struct run *r)
+{
+	uint64_t size = below(r, md->file_size + 1);
+	int fd = dup(mfd_fd(m)), got;
+
+	snprintf(r->op, sizeof(r->op), "another descriptor shrinks the file to %llu, seals %#x",
+		 (unsigned long long)size, md->seals);
+	ck_assert_int_ge(fd, 0);
+	got = ftruncate(fd, (off_t)size) == 0 ? 0 : -errno;
+	close(fd);
+	expect(r, got, size < md->file_size && (md->seals & F_SEAL_SHRINK) ? -EPERM : 0);
+	if (got == 0)
+		shrunk(md, size);
 }
 
 static void set_size(struct mfd *m, struct model *md, struct run *r)
@@ -133,9 +202,8 @@ static void set_size(struct mfd *m, struct model *md, struct run *r)
 		want = -EPERM;
 	expect(r, mfd_set_size(m, size), want);
 	if (want == 0) {
-		if (size < md->file_size)
-			memset(md->bytes + size, 0, md->file_size - size);
-		md->file_size = md->recorded = size;
+		shrunk(md, size);
+		md->recorded = size;
 	}
 }
 
@@ -195,16 +263,18 @@ static void pwrite_bytes(struct mfd *m, struct model *md, struct run *r)
 static void map_pages(struct mfd *m, struct model *md, struct run *r)
 {
 	uint64_t offset = below(r, MAX_PAGES) * md->page;
-	uint64_t length = (1 + below(r, 3)) * md->page;
+	uint64_t length = (1 + below(r, MAX_MAP_PAGES)) * md->page;
 	int prot = below(r, 2) ? PROT_READ | PROT_WRITE : PROT_READ;
+	unsigned int flags = below(r, 2) ? LIBMEMFD_MAP_GUARD : 0;
 	uint64_t end_ok = round_up(md->recorded > md->file_size ? md->recorded : md->file_size,
 				   md->page);
 	void *addr = NULL;
 	int want = 0;
 
-	snprintf(r->op, sizeof(r->op), "mfd_map(%llu, %llu, %s) on size %llu/%llu, seals %#x",
+	snprintf(r->op, sizeof(r->op), "mfd_map(%llu, %llu, %s%s) on size %llu/%llu, seals %#x",
 		 (unsigned long long)offset, (unsigned long long)length,
-		 prot & PROT_WRITE ? "rw" : "r", (unsigned long long)md->recorded,
+		 prot & PROT_WRITE ? "rw" : "r", flags ? ", guarded" : "",
+		 (unsigned long long)md->recorded,
 		 (unsigned long long)md->file_size, md->seals);
 	if (md->nmaps == MAX_MAPS)
 		return;
@@ -212,12 +282,15 @@ static void map_pages(struct mfd *m, struct model *md, struct run *r)
 		want = -ENXIO;
 	else if ((prot & PROT_WRITE) && (md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
 		want = -EPERM;
-	expect(r, mfd_map(m, offset, (size_t)length, prot, 0, &addr), want);
-	if (want == 0)
+	expect(r, mfd_map(m, offset, (size_t)length, prot, flags, &addr), want);
+	if (want == 0) {
 		md->maps[md->nmaps++] = (struct mapping){
 			addr, offset, length, !!(prot & PROT_WRITE),
-			!(md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+			!(md->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)), !!flags, { 0 },
+			flags ? malloc(length) : NULL
 		};
+		ck_assert(!flags || md->maps[md->nmaps - 1].own);
+	}
 }
 
 static void unmap_one(struct model *md, struct run *r)
@@ -228,28 +301,45 @@ static void unmap_one(struct model *md, struct run *r)
 	if (md->nmaps == 0)
 		return;
 	expect(r, mfd_unmap(md->maps[i].addr, md->maps[i].length), 0);
+	forget(&md->maps[i]);
 	md->maps[i] = md->maps[--md->nmaps];
 }
 
 /* Writes through a mapping made writable before any write seal still land
- * (F_SEAL_FUTURE_WRITE stops only new ones). Only bytes within the file
- * are touched: beyond its last page lies SIGBUS. */
+ * (F_SEAL_FUTURE_WRITE stops only new ones). Unguarded, only bytes within
+ * the file are touched: beyond its last page lies SIGBUS. Guarded, a page
+ * past it is replaced, and the store lands on the private page. In the
+ * file's last page, past its end, the model does not say what a store
+ * leaves, so none is made there. */
 static void store_through_mapping(struct model *md, struct run *r)
 {
 	struct mapping *w = NULL;
-	uint64_t from, to, at;
+	uint64_t at, k;
+	unsigned char value;
 
-	for (size_t i = 0; i < md->nmaps && !w; i++)
-		if (md->maps[i].writable)
-			w = &md->maps[i];
+	for (size_t i = 0, n = (size_t)below(r, md->nmaps); i < md->nmaps && !w; i++)
+		if (md->maps[(n + i) % md->nmaps].writable)
+			w = &md->maps[(n + i) % md->nmaps];
 	snprintf(r->op, sizeof(r->op), "a store through a writable mapping");
-	if (!w || w->offset >= md->file_size)
+	if (!w)
 		return;
-	from = w->offset;
-	to = w->offset + w->length < md->file_size ? w->offset + w->length : md->file_size;
-	at = from + below(r, to - from);
-	md->bytes[at] = (unsigned char)next_random(r);
-	w->addr[at - w->offset] = (char)md->bytes[at];
+	at = w->offset + below(r, w->length);
+	k = (at - w->offset) / md->page;
+	value = (unsigned char)next_random(r);
+	snprintf(r->op, sizeof(r->op), "a store at %llu through a %smapping of [%llu, +%llu), size %llu",
+		 (unsigned long long)at, w->guarded ? "guarded " : "",
+		 (unsigned long long)w->offset, (unsigned long long)w->length,
+		 (unsigned long long)md->file_size);
+	if (!w->guarded || !w->replaced[k]) {
+		if (at >= md->file_size && (!w->guarded || at < round_up(md->file_size, md->page)))
+			return;
+		touching(md, w, (size_t)k);
+	}
+	if (w->guarded && w->replaced[k])
+		w->own[at - w->offset] = value;
+	else
+		md->bytes[at] = value;
+	w->addr[at - w->offset] = (char)value;
 }
 
 static void allocate(struct mfd *m, struct model *md, struct run *r)
@@ -290,8 +380,9 @@ static void punch_hole(struct mfd *m, struct model *md, struct run *r)
 	}
 }
 
-/* The file, the handle and every mapping agree with the model. */
-static void compare(struct mfd *m, const struct model *md, struct run *r, unsigned char *buf)
+/* The file, the handle and every mapping agree with the model (which
+ * reading the guarded pages updates). */
+static void compare(struct mfd *m, struct model *md, struct run *r, unsigned char *buf)
 {
 	struct stat st;
 
@@ -303,13 +394,29 @@ static void compare(struct mfd *m, const struct model *md, struct run *r, unsign
 	if (memcmp(buf, md->bytes, md->file_size) != 0)
 		diverged(r, "the file's bytes differ from the model's");
 	for (size_t i = 0; i < md->nmaps; i++) {
-		const struct mapping *p = &md->maps[i];
+		struct mapping *p = &md->maps[i];
+		int faulted = 0;
 
-		if (p->offset < md->file_size &&
-		    memcmp(p->addr, md->bytes + p->offset,
-			   (p->offset + p->length < md->file_size ? p->offset + p->length
-								   : md->file_size) - p->offset))
-			diverged(r, "mapping %zu shows other bytes than the file", i);
+		if (!p->guarded) {
+			if (p->offset < md->file_size &&
+			    memcmp(p->addr, md->bytes + p->offset,
+				   (p->offset + p->length < md->file_size ? p->offset + p->length
+									   : md->file_size) - p->offset))
+				diverged(r, "mapping %zu shows other bytes than the file", i);
+			continue;
+		}
+		/* Reading a guarded page is touching it. */
+		for (size_t k = 0; k < pages_of(md, p); k++) {
+			touching(md, p, k);
+			if (memcmp(p->addr + k * md->page,
+				   p->replaced[k] ? p->own + k * md->page
+						  : md->bytes + p->offset + k * md->page,
+				   md->page))
+				diverged(r, "page %zu of guarded mapping %zu shows other bytes than %s",
+					 k, i, p->replaced[k] ? "its private page" : "the file");
+			faulted |= p->replaced[k];
+		}
+		expect(r, mfd_map_faulted(p->addr), faulted);
 	}
 }
 
@@ -356,8 +463,10 @@ START_TEST(test_random_operations_follow_the_seal_rules)
 			set_size(m, &md, &r);
 		} else if (dice < 24) {
 			add_seals(m, &md, &r);
-		} else if (dice < 44) {
+		} else if (dice < 42) {
 			pwrite_bytes(m, &md, &r);
+		} else if (dice < 44) {
+			shrink_elsewhere(m, &md, &r);
 		} else if (dice < 58) {
 			map_pages(m, &md, &r);
 		} else if (dice < 68) {
@@ -377,6 +486,7 @@ START_TEST(test_random_operations_follow_the_seal_rules)
 	mfd_free(m);
 	free(buf);
 	free(md.bytes);
+	fprintf(stderr, "model: %ld pages of guarded mappings replaced\n", md.replaced);
 }
 END_TEST
 
@@ -384,6 +494,9 @@ Suite *model_suite(void)
 {
 	Suite *s = suite_create("model");
 	TCase *tc = tcase_with_leak_check("seal_rules");
+
+	/* Reading a guarded page the file no longer backs takes SIGBUS. */
+	tcase_add_checked_fixture(tc, grow_stack, NULL);
 
 	/* Valgrind makes each step slower by far. */
 	tcase_set_timeout(tc, 300);

@@ -11,7 +11,11 @@ CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10}
 LIBMEMFD_TEST_UNDER_VALGRIND=1
 export CK_TIMEOUT_MULTIPLIER LIBMEMFD_TEST_UNDER_VALGRIND
 
+# Guarded mappings return from a SIGBUS handler to the access that
+# faulted: valgrind must keep every register exact at memory accesses, not
+# only those it unwinds with, or the access resumes with stale ones.
 ${VALGRIND:-valgrind} --quiet --error-exitcode=1 \
+	--vex-iropt-register-updates=allregs-at-mem-access \
 	--leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--track-fds=yes --log-file="$logs/%p" "$@" &
 pid=$!

@@ -1,0 +1,595 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guarded mappings: memory a peer may shrink, whose pages the file can no
+ * longer back are replaced, from a SIGBUS handler, by private zero-filled
+ * pages instead of killing the process.
+ *
+ * The registry is a list of chunks of entries that only ever grows: the
+ * handler walks it without a lock, so nothing it may be reading is ever
+ * freed. Each entry is claimed, published, retired and freed through one
+ * atomic word that holds its state and the number of handlers that have it
+ * pinned; see "Memory ordering" below.
+ */
+#include "libmemfd-private.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR 4
+#endif
+#ifndef BUS_MCEERR_AO
+#define BUS_MCEERR_AO 5
+#endif
+
+/*
+ * An entry's word: its state in the top two bits, pins below.
+ *
+ * FREE -> FILLING (mfd_map took it) -> LIVE (published) -> DYING (mfd_unmap
+ * retired it) -> FREE; FILLING -> FREE when the mmap failed, DYING -> LIVE
+ * when the munmap did. Every change is one atomic add to the word, so the
+ * pins are carried across it.
+ */
+enum { FREE, FILLING, LIVE, DYING };
+#define STATE_SHIFT 30
+#define STATE(state) ((uint32_t)(state) << STATE_SHIFT)
+#define PINS_MASK (STATE(1) - 1)
+
+struct mfd_guard {
+	_Atomic uint32_t word;
+	/* The thread that is repairing this mapping, 0 for none. */
+	_Atomic pid_t repairer;
+	/* A page has been replaced since mfd_map made it. */
+	atomic_bool faulted;
+	/* Read without a pin while the handler looks for its entry, so
+	 * atomic; they change only in FILLING. */
+	_Atomic uintptr_t start;
+	_Atomic size_t length; /* whole granules */
+	/* Read only by whoever has the entry pinned LIVE, or owns it. */
+	size_t granule; /* the page size, or the huge page size */
+	int prot;
+};
+
+struct chunk {
+	struct chunk *next; /* older chunks; never changes once pushed */
+	size_t count;
+	struct mfd_guard entries[];
+};
+
+static _Atomic(struct chunk *) chunks;
+static _Atomic size_t entries_total;
+
+#define FIRST_CHUNK 32
+
+static uint32_t state_of(uint32_t word)
+{
+	return word >> STATE_SHIFT;
+}
+
+static uint32_t pins_of(uint32_t word)
+{
+	return word & PINS_MASK;
+}
+
+/* Move an entry from one state to another, keeping its pins. */
+static void set_state(struct mfd_guard *g, uint32_t from, uint32_t to, memory_order order)
+{
+	atomic_fetch_add_explicit(&g->word, STATE(to) - STATE(from), order);
+}
+
+static int contains(struct mfd_guard *g, uintptr_t addr)
+{
+	uintptr_t start = atomic_load_explicit(&g->start, memory_order_relaxed);
+
+	return addr >= start && addr - start < atomic_load_explicit(&g->length, memory_order_relaxed);
+}
+
+static int starts_at(struct mfd_guard *g, uintptr_t addr)
+{
+	return atomic_load_explicit(&g->start, memory_order_relaxed) == addr;
+}
+
+/*
+ * Memory ordering. The handler pins an entry (an acquire increment of its
+ * word) before it trusts the entry's fields, and unpins it (a release
+ * decrement) after its last mmap. mfd_unmap retires an entry by an add to
+ * the same word (LIVE -> DYING) and then waits until it reads no pins
+ * (acquire) before the munmap. All of these are read-modify-writes of one
+ * atomic object, so they fall in one modification order: a pin ordered
+ * after the retirement sees DYING and lets go without repairing; a pin
+ * ordered before it is counted in the word that the retirement carried
+ * over, and the munmap waits for its unpin. That unpin is a release read by
+ * the waiter's acquire load, so the repair's mmap happens before the
+ * munmap: a replacement page can never land on an address that was given
+ * back, where another mapping may now be. Publication (FILLING -> LIVE) is
+ * a release, so a pin that sees LIVE also sees the fields written before.
+ */
+static struct mfd_guard *pin_if(struct mfd_guard *g, int (*match)(struct mfd_guard *, uintptr_t),
+				uintptr_t addr)
+{
+	uint32_t word;
+
+	if (state_of(atomic_load_explicit(&g->word, memory_order_relaxed)) != LIVE || !match(g, addr))
+		return NULL;
+	word = atomic_fetch_add_explicit(&g->word, 1, memory_order_acquire);
+	if (state_of(word) == LIVE && match(g, addr))
+		return g;
+	atomic_fetch_sub_explicit(&g->word, 1, memory_order_release);
+	return NULL;
+}
+
+static void unpin(struct mfd_guard *g)
+{
+	atomic_fetch_sub_explicit(&g->word, 1, memory_order_release);
+}
+
+/* The LIVE entry that match() picks for addr, pinned; async-signal-safe. */
+static struct mfd_guard *find_and_pin(int (*match)(struct mfd_guard *, uintptr_t), uintptr_t addr)
+{
+	for (struct chunk *c = atomic_load_explicit(&chunks, memory_order_acquire); c; c = c->next) {
+		for (size_t i = 0; i < c->count; i++) {
+			struct mfd_guard *g = pin_if(&c->entries[i], match, addr);
+
+			if (g)
+				return g;
+		}
+	}
+	return NULL;
+}
+
+/* Repairs ------------------------------------------------------------------ */
+
+static pid_t this_thread(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/*
+ * Whether the granule at page still cannot be backed: MADV_POPULATE_READ
+ * faults it in as the access would, and answers EFAULT where the access
+ * would raise SIGBUS. Another thread may have replaced it already, or the
+ * file grown back under it: then it is left as it is, and no write that
+ * went there since is lost. A kernel before 5.14 does not know the advice
+ * (EINVAL): the page is taken to be broken, as the fault said.
+ */
+static int still_broken(uintptr_t page, size_t granule)
+{
+	return madvise((void *)page, granule, MADV_POPULATE_READ) != 0;
+}
+
+static int replace(const struct mfd_guard *g, uintptr_t addr, size_t length)
+{
+	return mmap((void *)addr, length, g->prot,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
+}
+
+/*
+ * A fault in a guarded mapping: replace the granule that faulted. 1 when
+ * the access can go on (repaired, or being repaired by another thread:
+ * the access then faults again, or finds the new page), 0 when this is no
+ * fault of a guarded mapping or it could not be repaired.
+ *
+ * One thread repairs a mapping at a time, so that a page another thread
+ * has just replaced and written is not replaced again under it; a thread
+ * that finds a repair in progress returns at once rather than wait, and
+ * the same thread (a handler that touched the mapping while it interrupted
+ * a repair) goes ahead.
+ */
+static int repair(const siginfo_t *info)
+{
+	uintptr_t addr = (uintptr_t)info->si_addr, page;
+	struct mfd_guard *g;
+	pid_t self, owner = 0;
+	int done = 1;
+
+	if (info->si_signo != SIGBUS || info->si_code != BUS_ADRERR)
+		return 0;
+	g = find_and_pin(contains, addr);
+	if (!g)
+		return 0;
+	self = this_thread();
+	if (!atomic_compare_exchange_strong_explicit(&g->repairer, &owner, self,
+						     memory_order_acquire, memory_order_relaxed) &&
+	    owner != self) {
+		unpin(g);
+		return 1;
+	}
+	page = addr & ~(uintptr_t)(g->granule - 1);
+	if (still_broken(page, g->granule)) {
+		/* Each replaced page splits the mapping: at vm.max_map_count
+		 * (ENOMEM) only replacing all of it needs no new mapping. */
+		done = replace(g, page, g->granule) ||
+		       (errno == ENOMEM && replace(g, atomic_load_explicit(&g->start, memory_order_relaxed),
+						   atomic_load_explicit(&g->length, memory_order_relaxed)));
+		if (done)
+			atomic_store_explicit(&g->faulted, true, memory_order_relaxed);
+	}
+	if (owner != self)
+		atomic_store_explicit(&g->repairer, 0, memory_order_release);
+	unpin(g);
+	return done;
+}
+
+/* The handler and what was there before it --------------------------------- */
+
+/*
+ * The disposition the library's handler replaced; written before the
+ * handler is installed (the kernel's sigaction orders it before any
+ * delivery), never changed after.
+ */
+static struct sigaction previous;
+/* SA_RESETHAND: the previous handler has had its one call. */
+static atomic_bool previous_used;
+
+static void on_sigbus(int sig, siginfo_t *info, void *ucontext);
+
+static int is_ours(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_sigbus;
+}
+
+/* The faults that happen again when the access is made again. */
+static int faults_again(const siginfo_t *info)
+{
+	switch (info->si_code) {
+	case BUS_ADRALN:
+	case BUS_ADRERR:
+	case BUS_OBJERR:
+	case BUS_MCEERR_AR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * End the process as the default action would. A fault is left to happen
+ * again under SIG_DFL once the handler returns: the process ends at the
+ * access itself, with the kernel's own siginfo, and a core shows that
+ * access on top rather than this handler. (Should the file have grown
+ * back meanwhile, the access goes on, as it would have a moment later.)
+ * What was sent is sent again, as it was.
+ */
+static void as_default(int sig, siginfo_t *info)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	if (info && faults_again(info))
+		return;
+	if (!info || syscall(SYS_rt_tgsigqueueinfo, getpid(), this_thread(), sig, info) < 0)
+		raise(sig);
+}
+
+/* What the kernel does when it delivers to the program's own handler. */
+static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t *info,
+				 void *ucontext, int saved_errno)
+{
+	sigset_t block = sa->sa_mask, old;
+	int err;
+
+	if (!(sa->sa_flags & SA_NODEFER))
+		sigaddset(&block, sig);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	errno = saved_errno;
+	if (sa->sa_flags & SA_SIGINFO)
+		sa->sa_sigaction(sig, info, ucontext);
+	else
+		sa->sa_handler(sig);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+}
+
+/* A SIGBUS that is no fault of a guarded mapping, as if libmemfd were absent. */
+static void chain(int sig, siginfo_t *info, void *ucontext, int saved_errno)
+{
+	void (*handler)(int) = previous.sa_handler;
+	int code = info ? info->si_code : SI_USER;
+
+	if ((previous.sa_flags & SA_RESETHAND) && handler != SIG_DFL && handler != SIG_IGN &&
+	    atomic_exchange_explicit(&previous_used, true, memory_order_relaxed))
+		handler = SIG_DFL;
+	if (handler == SIG_IGN) {
+		/* The kernel overrides SIG_IGN only for what it forces. */
+		if (code <= 0 || code == BUS_MCEERR_AO) {
+			errno = saved_errno;
+			return;
+		}
+		handler = SIG_DFL;
+	}
+	if (handler == SIG_DFL || is_ours(&previous)) {
+		as_default(sig, info);
+		errno = saved_errno;
+		return;
+	}
+	call_program_handler(&previous, sig, info, ucontext, saved_errno);
+}
+
+static void on_sigbus(int sig, siginfo_t *info, void *ucontext)
+{
+	int saved_errno = errno;
+
+	if (info && repair(info)) {
+		errno = saved_errno;
+		return;
+	}
+	chain(sig, info, ucontext, saved_errno);
+}
+
+LIBMEMFD_EXPORT int mfd_handle_sigbus(int sig, void *info, void *ucontext)
+{
+	int saved_errno = errno, repaired;
+
+	if (sig != SIGBUS || !info)
+		return 0;
+	repaired = repair(info);
+	errno = saved_errno;
+	return repaired;
+}
+
+/* Installing the handler, once ---------------------------------------------- */
+
+enum { NOT_INSTALLED, INSTALLING, INSTALLED };
+static atomic_int install_state;
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static int atfork_error;
+
+/*
+ * A child of fork has only the thread that forked: every pin, repair or
+ * registration in progress belonged to a thread it does not have. An
+ * entry being retired may or may not have been unmapped yet; it is
+ * forgotten rather than trusted.
+ */
+static void after_fork_in_child(void)
+{
+	if (atomic_load(&install_state) == INSTALLING)
+		atomic_store(&install_state, NOT_INSTALLED);
+	for (struct chunk *c = atomic_load(&chunks); c; c = c->next) {
+		for (size_t i = 0; i < c->count; i++) {
+			struct mfd_guard *g = &c->entries[i];
+			uint32_t state = state_of(atomic_load(&g->word));
+
+			atomic_store(&g->word, STATE(state == LIVE ? LIVE : FREE));
+			atomic_store(&g->repairer, 0);
+		}
+	}
+}
+
+static void register_atfork(void)
+{
+	atfork_error = pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+static int install(void)
+{
+	struct sigaction ours = {
+		.sa_sigaction = on_sigbus,
+		.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART,
+	}, old;
+
+	sigemptyset(&ours.sa_mask);
+	/* What was there is saved before the handler can run. After a fork
+	 * that interrupted an installation, it may be ours already. */
+	if (sigaction(SIGBUS, NULL, &old) < 0)
+		return -errno;
+	if (!is_ours(&old))
+		previous = old;
+	if (sigaction(SIGBUS, &ours, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Install the handler at the first guarded mapping, and never again: a
+ * program that puts its own in its place later keeps it (and calls
+ * mfd_handle_sigbus). Threads making their first guarded mappings at once
+ * wait for the one that installs it.
+ */
+static int install_handler(void)
+{
+	int state, err;
+
+	if (atomic_load_explicit(&install_state, memory_order_acquire) == INSTALLED)
+		return 0;
+	pthread_once(&atfork_once, register_atfork);
+	if (atfork_error)
+		return -atfork_error;
+	for (;;) {
+		state = NOT_INSTALLED;
+		if (atomic_compare_exchange_weak(&install_state, &state, INSTALLING))
+			break;
+		if (state == INSTALLED)
+			return 0;
+		sched_yield();
+	}
+	err = install();
+	atomic_store_explicit(&install_state, err < 0 ? NOT_INSTALLED : INSTALLED,
+			      memory_order_release);
+	return err;
+}
+
+/* The registry, for map.c -------------------------------------------------- */
+
+static struct mfd_guard *claim_free_entry(void)
+{
+	for (struct chunk *c = atomic_load_explicit(&chunks, memory_order_acquire); c; c = c->next) {
+		for (size_t i = 0; i < c->count; i++) {
+			struct mfd_guard *g = &c->entries[i];
+			uint32_t word = atomic_load_explicit(&g->word, memory_order_relaxed);
+
+			/* A handler may hold a passing pin on a free entry. */
+			while (state_of(word) == FREE) {
+				if (atomic_compare_exchange_weak_explicit(
+					    &g->word, &word, word + STATE(FILLING),
+					    memory_order_acquire, memory_order_relaxed))
+					return g;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* A new chunk, twice as large as all before, its first entry ours. */
+static struct mfd_guard *grow(void)
+{
+	size_t count = atomic_load(&entries_total);
+	struct chunk *c, *head;
+
+	count = count < FIRST_CHUNK ? FIRST_CHUNK : count;
+	c = calloc(1, sizeof(*c) + count * sizeof(c->entries[0]));
+	if (!c)
+		return NULL;
+	c->count = count;
+	atomic_init(&c->entries[0].word, STATE(FILLING));
+	atomic_fetch_add(&entries_total, count);
+	head = atomic_load_explicit(&chunks, memory_order_relaxed);
+	do
+		c->next = head;
+	while (!atomic_compare_exchange_weak_explicit(&chunks, &head, c, memory_order_release,
+						      memory_order_relaxed));
+	return &c->entries[0];
+}
+
+int mfd_guard_reserve(struct mfd_guard **entry)
+{
+	struct mfd_guard *g = claim_free_entry();
+
+	if (!g)
+		g = grow();
+	if (!g)
+		return -errno; /* calloc's ENOMEM */
+	*entry = g;
+	return 0;
+}
+
+void mfd_guard_cancel(struct mfd_guard *g)
+{
+	set_state(g, FILLING, FREE, memory_order_relaxed);
+}
+
+static size_t round_up(size_t n, size_t align)
+{
+	return (n + align - 1) / align * align;
+}
+
+int mfd_guard_publish(struct mfd_guard *g, void *addr, size_t length, int prot,
+		      uint64_t granule)
+{
+	/* Only now, so that a call that fails changes no disposition. No
+	 * fault can come before: no one else has the address yet. */
+	int err = install_handler();
+
+	if (err < 0) {
+		mfd_guard_cancel(g);
+		return err;
+	}
+	g->granule = (size_t)granule;
+	g->prot = prot;
+	atomic_store_explicit(&g->start, (uintptr_t)addr, memory_order_relaxed);
+	atomic_store_explicit(&g->length, round_up(length, (size_t)granule), memory_order_relaxed);
+	atomic_store_explicit(&g->faulted, false, memory_order_relaxed);
+	set_state(g, FILLING, LIVE, memory_order_release);
+	return 0;
+}
+
+static int same_range(struct mfd_guard *g, uintptr_t addr, size_t length)
+{
+	return atomic_load_explicit(&g->start, memory_order_relaxed) == addr &&
+	       atomic_load_explicit(&g->length, memory_order_relaxed) == length;
+}
+
+static int overlaps(struct mfd_guard *g, uintptr_t addr, size_t length)
+{
+	uintptr_t start = atomic_load_explicit(&g->start, memory_order_relaxed);
+
+	return start < addr + length && addr < start + atomic_load_explicit(&g->length,
+									      memory_order_relaxed);
+}
+
+/*
+ * The LIVE entry for exactly [addr, addr + length), retired (DYING), or
+ * NULL with *overlap set when the range overlaps a guarded mapping without
+ * being one (or one that another thread is retiring).
+ */
+static struct mfd_guard *retire(uintptr_t addr, size_t length, int *overlap)
+{
+	for (struct chunk *c = atomic_load_explicit(&chunks, memory_order_acquire); c; c = c->next) {
+		for (size_t i = 0; i < c->count; i++) {
+			struct mfd_guard *g = &c->entries[i];
+			uint32_t word = atomic_load_explicit(&g->word, memory_order_acquire);
+
+			if ((state_of(word) != LIVE && state_of(word) != DYING) ||
+			    !overlaps(g, addr, length))
+				continue;
+			/* The weak CAS fails too when a handler's pin comes or goes. */
+			while (state_of(word) == LIVE && same_range(g, addr, length)) {
+				if (!atomic_compare_exchange_weak_explicit(
+					    &g->word, &word, word + STATE(DYING) - STATE(LIVE),
+					    memory_order_acquire, memory_order_acquire))
+					continue;
+				/* The range was read before the claim: the entry
+				 * may have been freed and taken for another. */
+				if (same_range(g, addr, length))
+					return g;
+				set_state(g, DYING, LIVE, memory_order_release);
+				break;
+			}
+			if (state_of(word) == DYING ||
+			    (state_of(word) == LIVE && overlaps(g, addr, length))) {
+				*overlap = 1;
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+int mfd_guard_unmap(void *addr, size_t length)
+{
+	uintptr_t start = (uintptr_t)addr;
+	size_t len = round_up(length, (size_t)mfd_page_size());
+	struct mfd_guard *g;
+	int overlap = 0;
+
+	if (!atomic_load_explicit(&chunks, memory_order_acquire) || len < length ||
+	    start + len < start)
+		return MFD_GUARD_NONE; /* munmap judges it */
+	g = retire(start, len, &overlap);
+	if (!g)
+		return overlap ? -EINVAL : MFD_GUARD_NONE;
+	/* A repair in progress in another thread ends before the munmap. */
+	while (pins_of(atomic_load_explicit(&g->word, memory_order_acquire)) != 0)
+		sched_yield();
+	if (munmap(addr, len) < 0) {
+		int err = -errno;
+
+		set_state(g, DYING, LIVE, memory_order_release);
+		return err;
+	}
+	set_state(g, DYING, FREE, memory_order_release);
+	return 0;
+}
+
+LIBMEMFD_EXPORT int mfd_map_faulted(const void *addr)
+{
+	struct mfd_guard *g = find_and_pin(starts_at, (uintptr_t)addr);
+	int faulted;
+
+	if (!g)
+		return -EINVAL;
+	faulted = atomic_load_explicit(&g->faulted, memory_order_relaxed);
+	unpin(g);
+	return faulted;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* The test binary defines sigaction, mmap and madvise too (interpose-guard.c), so
+ * that the guard tests can count the library's sigaction(SIGBUS) calls and
+ * hold its repairs while another thread unmaps, forks or resizes. */
+#ifndef LIBMEMFD_INTERPOSE_GUARD_H
+#define LIBMEMFD_INTERPOSE_GUARD_H
+
+/* sigaction(SIGBUS, act, ...) calls with act not NULL, from anywhere in
+ * this process, since it started. */
+int sigbus_handlers_set(void);
+
+/* What a handler may be made to wait in, before the call, until released:
+ * a repair's mmap (anonymous, MAP_FIXED), or the madvise that probes the
+ * page first. */
+enum hold { HOLD_REPAIR = 1, HOLD_PROBE };
+void hold(enum hold what);
+/* Wait until a handler waits; 0 if none did within timeout_ms. */
+int wait_for_hold(int timeout_ms);
+void release(void);
+/* An anonymous MAP_FIXED mmap has been made since hold(). */
+int repair_mapped(void);
+
+#endif
