@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "libmemfd.h"
+#include "open-fds.h"
 
 #define MAX_MESSAGES 8
 #define MAX_FDS 4
@@ -38,20 +38,6 @@ struct input {
 static int take(struct input *in)
 {
 	return in->p < in->end ? *in->p++ : -1;
-}
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		abort();
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;
 }
 
 /* A descriptor of the kind the fuzzer chose; -1 if it cannot be made. */

@@ -22,7 +22,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +34,7 @@
 #include <unistd.h>
 
 #include "libmemfd.h"
+#include "open-fds.h"
 
 #define MAX_OPS 96
 
@@ -54,20 +54,6 @@ static uint64_t take64(struct input *in)
 	for (int i = 0; i < 8; i++)
 		v |= (uint64_t)take(in) << (8 * i);
 	return v;
-}
-
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		abort();
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /*
@@ -191,7 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t capacity = page << (take(&in) % 3);
 	unsigned int creator = mode & 1 ? LIBMEMFD_RING_PRODUCER : LIBMEMFD_RING_CONSUMER;
-	int fds = count_entries("/proc/self/fd");
+	int fds = open_fds();
 	struct end producer = { 0 }, consumer = { 0 };
 	struct end *made = mode & 1 ? &producer : &consumer;
 	struct end *taken = mode & 1 ? &consumer : &producer;
@@ -359,7 +345,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	munmap(peer, page + capacity);
 	mfd_ring_free(producer.r);
 	mfd_ring_free(consumer.r);
-	if (count_entries("/proc/self/fd") != fds)
+	if (open_fds() != fds)
 		abort();
 	/* Each end's reservation: a guard page, the control page, the data
 	 * area's two halves, a guard page. */

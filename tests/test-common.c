@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,4 +377,16 @@ int leave_free_slots(int free_slots)
 	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
 		return -errno;
 	return lowest;
+}
+
+void model_diverged(unsigned int seed, long step, const char *op, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ck_abort_msg("seed %u, step %ld (%s): %s; replay with LIBMEMFD_MODEL_SEED=%u", seed, step,
+		     op, what, seed);
 }

@@ -126,4 +126,19 @@ Suite *ring_hostile_suite(void);
 Suite *ring_model_suite(void);
 Suite *guard_suite(void);
 
+/*
+ * The seeded model tests (test-model.c, test-ring-model.c), whose struct
+ * run has the seed, the step and the operation: fail naming them and how
+ * to replay the run.
+ */
+void model_diverged(unsigned int seed, long step, const char *op, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define diverged(r, ...) model_diverged((r)->seed, (r)->step, (r)->op, __VA_ARGS__)
+#define expect(r, got, want)                                                   \
+	do {                                                                   \
+		long got_ = (long)(got), want_ = (long)(want);                 \
+		if (got_ != want_)                                             \
+			diverged(r, "got %ld, the model says %ld", got_, want_); \
+	} while (0)
+
 #endif

@@ -79,28 +79,6 @@ static uint64_t below(struct run *r, uint64_t n)
 	return n ? next_random(r) % n : 0;
 }
 
-static void diverged(const struct run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void diverged(const struct run *r, const char *fmt, ...)
-{
-	char what[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	ck_abort_msg("seed %u, step %ld (%s): %s; replay with LIBMEMFD_MODEL_SEED=%u", r->seed,
-		     r->step, r->op, what, r->seed);
-}
-
-#define expect(r, got, want)                                                   \
-	do {                                                                   \
-		long got_ = (long)(got), want_ = (long)(want);                 \
-		if (got_ != want_)                                             \
-			diverged(r, "got %ld, the model says %ld", got_, want_); \
-	} while (0)
-
 static struct mfd *start(struct model *md)
 {
 	struct mfd *m = NULL;
