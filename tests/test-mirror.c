@@ -289,6 +289,33 @@ static int mirror_on_kernel_refusing_shared_read_only(void *arg)
 		CHILD_CHECK(resources_now().fds == before.fds);
 		CHILD_CHECK(reservations_now() == reservations);
 	}
+	/*
+	 * Each mmap in turn refused for want of memory: the reservation (0),
+	 * the shared mapping the kernel refuses anyway (1), then the two
+	 * halves through the read-only descriptor (2, 3), where a failure
+	 * falls back to the private halves as without /proc; or, without
+	 * /proc, the private halves (2, 3), whose failure is the answer.
+	 */
+	for (int passed = 0; passed < 4; passed++) {
+		int want = passed < 2 || without_proc ? -ENOMEM : 0;
+
+		p = POISON_PTR;
+		fail_mmap_after(passed, ENOMEM);
+		CHILD_CHECK(mfd_map_mirror(m, 0, page, PROT_READ, &p) == want);
+		fail_mmap_after(-1, 0);
+		if (want == 0) {
+			CHILD_CHECK(memcmp((const char *)p + page, "frozen", 6) == 0);
+			CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
+			CHILD_CHECK(mfd_unmap(p, 2 * page) == 0);
+		} else {
+			CHILD_CHECK(p == POISON_PTR);
+		}
+	}
+	if (!without_proc) {
+		CHILD_CHECK(resources_now().maps == before.maps);
+		CHILD_CHECK(resources_now().fds == before.fds);
+		CHILD_CHECK(reservations_now() == reservations);
+	}
 	mfd_free(open_one);
 	mfd_free(m);
 	return 0;
