@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <libmemfd.h>
@@ -168,5 +169,59 @@ int find_memfd_mounts(void);
  * the memfd mounts cannot be found (memfd_create fails for us). */
 int memfd_mount_of(uint64_t dev);
 
+/* lsmemfd-table.c: the listing or summary, as a table or as JSON. */
+enum column_id {
+	COL_PID,
+	COL_COMMAND,
+	COL_FD,
+	COL_NAME,
+	COL_SIZE,
+	COL_SEALS,
+	COL_EXEC,
+	COL_HUGETLB,
+	COL_INODE,
+	COL_ALLOC,
+	COL_MAPPED,
+	COL_RSS,
+	COL_MEMFDS,
+	NCOLUMNS
+};
+
+/* How a column's value is shown, and what JSON type it has. */
+enum kind {
+	KIND_NUMBER,
+	KIND_SIZE, /* human units, or with --bytes a number */
+	KIND_BOOL,
+	KIND_TEXT,
+};
+
+/* Which table a column belongs to. */
+#define LISTING (1U << 0)
+#define SUMMARY (1U << 1)
+
+struct column_info {
+	const char *name;
+	double whint; /* below 1: a share of the terminal's width */
+	int flags;
+	enum kind kind;
+	unsigned int tables;
+	const char *help;
+};
+
+extern const struct column_info columns[NCOLUMNS];
+
+struct options {
+	enum column_id shown[NCOLUMNS];
+	size_t nshown;
+	pid_t *pids;
+	size_t npids;
+	int sort; /* a column, or -1 */
+	bool bytes, json, raw, noheadings, summary;
+};
+
+/* Print the listing (or with o->summary the summary) of s to stream;
+ * *unknown: how many memfds it shows without a size. 0, or a negative
+ * errno after printing why. */
+int print_scan(const struct scan *s, const struct options *o, FILE *stream, size_t *unknown);
 
 #endif
