@@ -23,8 +23,15 @@ for target in "$@"; do
 	for file in $needs; do
 		extra="$extra $srcdir/$file"
 	done
+	# And the pkg-config packages those need: "fuzz-packages: NAMES".
+	packages=$(sed -n 's/^ \* fuzz-packages: //p' "$srcdir/fuzz/$target.c")
+	libs=
+	if [ -n "$packages" ]; then
+		# shellcheck disable=SC2086 # a list of packages
+		libs=$("${PKG_CONFIG:-pkg-config}" --cflags --libs $packages)
+	fi
 	echo "  CLANG    fuzz/$target"
 	# shellcheck disable=SC2086 # lists of flags and files
 	"$CLANG" $flags ${FUZZ_EXTRA_CFLAGS:-} -o "$builddir/fuzz/$target" \
-		"$srcdir/fuzz/$target.c" $lib $extra ${FUZZ_EXTRA_LIBS:-}
+		"$srcdir/fuzz/$target.c" $lib $extra $libs ${FUZZ_EXTRA_LIBS:-}
 done
