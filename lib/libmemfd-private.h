@@ -57,6 +57,9 @@ void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
  * Run a system call until no signal interrupts it; -errno on failure.
  * Only -1 with errno set is a failure: lseek on some files (/proc/self/mem)
  * succeeds with a negative offset, and a stale EINTR must not loop.
+ * Whether it failed is one decision, taken with & rather than &&: the
+ * calls this wraps set errno whenever they return -1 (lseek of a memfd
+ * never reaches -1), so a second branch would be one no test can take.
  */
 #define RETRY_EINTR(type, call)                                 \
 	({                                                      \
@@ -65,7 +68,7 @@ void mfd_fd_path(char path[MFD_FD_PATH_MAX], int fd);
 			errno = 0;                              \
 			r_ = (call);                            \
 		} while (r_ == -1 && errno == EINTR);           \
-		r_ == -1 && errno != 0 ? (type)-errno : r_;     \
+		((r_ == -1) & (errno != 0)) ? (type)-errno : r_; \
 	})
 
 /* A file system's magic number (<linux/magic.h>): f_type is a signed
