@@ -3,9 +3,14 @@
  * them the whole program reports a skip. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guard-helpers.h"
@@ -161,6 +166,96 @@ END_TEST
 
 /* More huge pages than the pool has: mfd_allocate says -ENOSPC now, where
  * a mapping would raise SIGBUS at the first touch of a missing page. */
+/* The peer: a process of its own that makes a hugetlb memfd with raw
+ * system calls, fills its huge page with 0x5a, seals it against shrinking,
+ * growing and writing, and sends it with SCM_RIGHTS (the data byte that
+ * mfd_send would send); then exits. */
+static pid_t send_sealed_huge_memfd(int sock)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = (int)syscall(SYS_memfd_create, "huge-peer",
+				      MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB);
+		void *p;
+
+		if (fd < 0 || ftruncate(fd, (off_t)huge_page_size) < 0)
+			_exit(1);
+		p = mmap(NULL, (size_t)huge_page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(2);
+		memset(p, 0x5a, (size_t)huge_page_size);
+		munmap(p, (size_t)huge_page_size);
+		if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+			_exit(3);
+		_exit(send_with_fds(sock, "M", 1, &fd, 1) == 1 ? 0 : 4);
+	}
+	return pid;
+}
+
+static void ck_peer_ok(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
+		      status);
+}
+
+/* A sealed hugetlb memfd from another process: proven a memfd on the
+ * mount of its huge page size, its size read after the seals, and mapped
+ * in whole huge pages; seals it lacks are refused without a leak. */
+START_TEST(test_hugetlb_received_sealed)
+{
+	const unsigned int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	struct resources before = resources_now();
+
+	for (int how = 0; how < 3; how++) {
+		struct mfd *got = POISON_PTR;
+		unsigned char buf[4] = { 0 };
+		void *p = POISON_PTR;
+		int sv[2];
+		pid_t peer;
+
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+		peer = send_sealed_huge_memfd(sv[0]);
+		ck_peer_ok(peer);
+		if (how == 2) {
+			/* F_SEAL_SEAL it lacks: refused, and closed. */
+			ck_assert_int_eq(mfd_recv(sv[1], seals | F_SEAL_SEAL, &got), -EPERM);
+			ck_assert_ptr_eq(got, POISON_PTR);
+			close(sv[0]);
+			close(sv[1]);
+			ck_assert_resources_unchanged(before);
+			continue;
+		}
+		if (how == 0)
+			ck_assert_int_eq(mfd_recv(sv[1], seals, &got), 0);
+		else
+			ck_assert_int_eq(mfd_recv_msg(sv[1], seals, buf, sizeof(buf), &got), 1);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_ptr_ne(got, POISON_PTR);
+		ck_assert_uint_eq(mfd_size(got), huge_page_size);
+		ck_assert_int_eq(mfd_get_seals(got), (int)seals);
+		/* Known to be on hugetlbfs: less than a huge page is refused. */
+		ck_assert_int_eq(mfd_map(got, 0, 4096, PROT_READ, 0, &p), -EINVAL);
+		ck_assert_int_eq(mfd_map(got, 0, (size_t)huge_page_size, PROT_READ | PROT_WRITE, 0, &p),
+				 -EPERM);
+		ck_assert_ptr_eq(p, POISON_PTR);
+		ck_assert_int_eq(mfd_map(got, 0, (size_t)huge_page_size, PROT_READ, 0, &p), 0);
+		ck_assert_uint_eq(((const unsigned char *)p)[huge_page_size - 1], 0x5a);
+		ck_assert_int_eq(mfd_unmap(p, (size_t)huge_page_size), 0);
+		ck_assert_int_eq(mfd_pread(got, buf, 4, 0), 4);
+		ck_assert_int_eq(memcmp(buf, "\x5a\x5a\x5a\x5a", 4), 0);
+		mfd_free(got);
+		close(sv[0]);
+		close(sv[1]);
+		ck_assert_resources_unchanged(before);
+	}
+}
+END_TEST
+
 START_TEST(test_hugetlb_allocate)
 {
 	struct mfd *m = new_huge_mfd("reserve", 0);
@@ -366,6 +461,7 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_seals);
 	tcase_add_test(tc, test_hugetlb_maps_whole_huge_pages);
 	tcase_add_test(tc, test_hugetlb_adopted);
+	tcase_add_test(tc, test_hugetlb_received_sealed);
 	tcase_add_test(tc, test_hugetlb_allocate);
 	tcase_add_test(tc, test_hugetlb_populate);
 	tcase_add_test(tc, test_hugetlb_guard_replaces_a_whole_huge_page);
