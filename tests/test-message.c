@@ -7,13 +7,16 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,6 +28,12 @@
 
 #ifndef SO_PASSPIDFD
 #define SO_PASSPIDFD 76 /* Linux 6.5 */
+#endif
+#ifndef SCM_SECURITY
+#define SCM_SECURITY 0x03
+#endif
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04 /* Linux 6.5 */
 #endif
 
 static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
@@ -781,6 +790,186 @@ START_TEST(test_recv_msg_with_extra_control_data)
 }
 END_TEST
 
+/* A memfd made by the peer with raw system calls, with these seals. */
+static int peer_memfd(unsigned int seals)
+{
+	int fd = (int)syscall(SYS_memfd_create, "peer", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, 4096) < 0 || (seals && fcntl(fd, F_ADD_SEALS, seals) < 0))
+		_exit(1);
+	return fd;
+}
+
+/* What arrives besides the memfd, read raw: which kinds of control data
+ * (bits 1 << SCM_*), every descriptor in them closed. */
+static unsigned int raw_control_kinds(int sock)
+{
+	union {
+		struct cmsghdr align;
+		char buf[8192];
+	} control;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	unsigned int kinds = 0;
+
+	ck_assert_int_eq(recvmsg(sock, &msg, MSG_CMSG_CLOEXEC), 1);
+	ck_assert(!(msg.msg_flags & MSG_CTRUNC));
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		ck_assert_int_eq(c->cmsg_level, SOL_SOCKET);
+		ck_assert_int_lt(c->cmsg_type, 32);
+		kinds |= 1u << c->cmsg_type;
+		if (c->cmsg_type == SCM_RIGHTS || c->cmsg_type == SCM_PIDFD) {
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < n; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				close(fd);
+			}
+		}
+	}
+	return kinds;
+}
+
+/*
+ * The receiver's socket asks for credentials, the peer's pidfd, its
+ * security label and a timestamp, all at once: all arrive besides the
+ * memfd from a peer in another process (which waits until they are
+ * read, so that its pidfd can be made), and none may leak, whether the
+ * memfd is accepted, refused, or absent. Options or labels this kernel
+ * does not give are skipped, and said so.
+ */
+START_TEST(test_recv_with_receiver_options)
+{
+	static const struct {
+		const char *what;
+		int option, kind;
+	} options[] = {
+		{ "SO_PASSCRED", SO_PASSCRED, SCM_CREDENTIALS },
+		{ "SO_PASSPIDFD", SO_PASSPIDFD, SCM_PIDFD },
+		{ "SO_PASSSEC", SO_PASSSEC, SCM_SECURITY },
+		{ "SO_TIMESTAMP", SO_TIMESTAMP, SCM_TIMESTAMP },
+	};
+	unsigned int asked = 1u << SCM_RIGHTS, kinds;
+	int sv[2], go[2], one = 1, status;
+	struct resources before;
+	struct mfd *got;
+	char buf[4], byte = 0;
+	pid_t peer;
+
+	pair(types[_i], sv);
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
+		if (setsockopt(sv[1], SOL_SOCKET, options[i].option, &one, sizeof(one)) == 0) {
+			asked |= 1u << options[i].kind;
+		} else {
+			ck_assert_int_eq(errno, ENOPROTOOPT);
+			note_skipped(options[i].what);
+		}
+	}
+	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+	peer = fork();
+	ck_assert_int_ge(peer, 0);
+	if (peer == 0) {
+		int sealed = peer_memfd(SEALED), plain = peer_memfd(0);
+
+		close(sv[1]);
+		/* To read raw, to mfd_recv, to mfd_recv_msg; a memfd without
+		 * the seals; no memfd at all. */
+		for (int i = 0; i < 3; i++) {
+			if (send_with_fds(sv[0], "M", 1, &sealed, 1) != 1)
+				_exit(2);
+		}
+		if (send_with_fds(sv[0], "M", 1, &plain, 1) != 1 ||
+		    send_with_fds(sv[0], "M", 1, NULL, 0) != 1)
+			_exit(3);
+		_exit(read(go[0], &byte, 1) == 1 ? 0 : 4);
+	}
+	close(sv[0]);
+	close(go[0]);
+
+	kinds = raw_control_kinds(sv[1]);
+	if ((asked & (1u << SCM_SECURITY)) && !(kinds & (1u << SCM_SECURITY))) {
+		note_skipped("SO_PASSSEC: no security module labels the peer here");
+		asked &= ~(1u << SCM_SECURITY);
+	}
+	/* A stream socket of the Unix domain gives no timestamps. */
+	if (types[_i] == SOCK_STREAM)
+		asked &= ~(1u << SCM_TIMESTAMP);
+	ck_assert_uint_eq(kinds, asked);
+
+	before = resources_now();
+	got = POISON_PTR;
+	ck_assert_int_eq(mfd_recv(sv[1], SEALED, &got), 0);
+	ck_assert_ptr_ne(got, POISON_PTR);
+	ck_assert_int_eq(mfd_get_seals(got), SEALED);
+	mfd_free(got);
+	ck_assert_resources_unchanged(before);
+
+	got = POISON_PTR;
+	ck_assert_int_eq(mfd_recv_msg(sv[1], SEALED, buf, sizeof(buf), &got), 1);
+	ck_assert_ptr_ne(got, POISON_PTR);
+	ck_assert_ptr_nonnull(got);
+	mfd_free(got);
+	ck_assert_resources_unchanged(before);
+
+	got = POISON_PTR;
+	ck_assert_int_eq(mfd_recv(sv[1], SEALED, &got), -EPERM);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	ck_assert_int_eq(mfd_recv(sv[1], SEALED, &got), -EBADMSG);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+
+	ck_assert_int_eq(write(go[1], &byte, 1), 1);
+	ck_assert_int_eq(waitpid(peer, &status, 0), peer);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
+		      status);
+	close(go[1]);
+	close(sv[1]);
+}
+END_TEST
+
+/* mfd_recv_msg and mfd_recv take any socket: control data of another
+ * level (IP_PKTINFO, IP_TTL on a UDP socket) is neither a descriptor nor
+ * truncated control data, and no memfd. */
+START_TEST(test_recv_msg_other_level_control_data)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	struct resources before;
+	struct mfd *got = POISON_PTR;
+	char buf[8];
+
+	ck_assert_int_ge(rx, 0);
+	ck_assert_int_ge(tx, 0);
+	ck_assert_int_eq(bind(rx, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	ck_assert_int_eq(getsockname(rx, (struct sockaddr *)&addr, &len), 0);
+	ck_assert_int_eq(setsockopt(rx, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), 0);
+	ck_assert_int_eq(setsockopt(rx, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)), 0);
+	before = resources_now();
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(sendto(tx, "data", 4, 0, (struct sockaddr *)&addr, sizeof(addr)), 4);
+	ck_assert_int_eq(mfd_recv_msg(rx, 0, buf, sizeof(buf), &got), 4);
+	ck_assert_ptr_null(got);
+	got = POISON_PTR;
+	ck_assert_int_eq(mfd_recv(rx, 0, &got), -EBADMSG);
+	ck_assert_ptr_eq(got, POISON_PTR);
+	ck_assert_resources_unchanged(before);
+	close(tx);
+	close(rx);
+}
+END_TEST
+
 static void add_loop(TCase *tc, const TTest *test)
 {
 	tcase_add_loop_test(tc, test, 0, (int)ARRAY_SIZE(types));
@@ -814,6 +1003,8 @@ Suite *message_suite(void)
 	add_loop(tc, test_recv_msg_bad_arguments);
 	tcase_add_test(tc, test_recv_msg_not_a_socket);
 	add_loop(tc, test_recv_msg_with_extra_control_data);
+	add_loop(tc, test_recv_with_receiver_options);
+	tcase_add_test(tc, test_recv_msg_other_level_control_data);
 	suite_add_tcase(s, tc);
 	return s;
 }
