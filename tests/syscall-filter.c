@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,8 +160,15 @@ void exit_child(int status)
 	/* gcov opens its files now: keep them off the low descriptor numbers
 	 * whose calls a fault test may be failing (THE_MFD, NEXT_FD), or its
 	 * writes fail and leave the counters of every process corrupt. */
+	struct rlimit lim;
 	int fd;
 
+	/* A child at its descriptor limit (leave_free_slots) could open
+	 * none: its counters would be lost. */
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+		lim.rlim_cur = lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
 	while ((fd = open("/dev/null", O_RDONLY)) >= 0 && fd < 64)
 		;
 	exit(status);

@@ -372,8 +372,12 @@ int leave_free_slots(int free_slots)
 		return -errno;
 	close(lowest);
 	/* Every number below the lowest free one is taken; those above the
-	 * new limit that are open stay open, but none can be opened there. */
-	lim.rlim_cur = lim.rlim_max = (rlim_t)(lowest + free_slots);
+	 * new limit that are open stay open, but none can be opened there.
+	 * The hard limit stays, for exit_child to raise the soft one again:
+	 * a coverage build's counters need descriptors to be written. */
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0)
+		return -errno;
+	lim.rlim_cur = (rlim_t)(lowest + free_slots);
 	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
 		return -errno;
 	return lowest;
