@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "guard-helpers.h"
@@ -351,6 +352,14 @@ static long wait_on_ring(struct env *e)
 	return mfd_ring_wait(e->ring, 0, 1000);
 }
 
+/* lseek's whence: its third argument, the fifth of _llseek, which the C
+ * library calls instead where there is one (32-bit systems). */
+#ifdef SYS__llseek
+#define WHENCE 4
+#else
+#define WHENCE 2
+#endif
+
 #define FAIL(c, e) { .call = (c), .err = (e) }
 /* The inaccessible anonymous mmap that reserves address space: not the
  * allocator's (AddressSanitizer's maps memory as the tests run). */
@@ -376,6 +385,15 @@ static const struct fault faults[] = {
 	{ "mfd_from_fd: fstatfs EIO", { FAIL_ON(CALL_FSTATFS, EIO, 0, NEXT_FD) }, adopt },
 	{ "mfd_from_fd: readlink EACCES", { FAIL(CALL_READLINK, EACCES) }, adopt_unsealed },
 	{ "mfd_from_fd: lseek EIO on a device", { FAIL_ON(CALL_LSEEK, EIO, 0, NEXT_FD) },
+	  adopt_device },
+	/* Its size is found by seeking to the end and back. */
+	{ "mfd_from_fd: lseek(SEEK_END) EIO on a device",
+	  { { .call = CALL_LSEEK, .err = EIO,
+	      .when = { { 0, ARG_EQUALS, NEXT_FD }, { WHENCE, ARG_EQUALS, SEEK_END } } } },
+	  adopt_device },
+	{ "mfd_from_fd: lseek(SEEK_SET) back EIO on a device",
+	  { { .call = CALL_LSEEK, .err = EIO,
+	      .when = { { 0, ARG_EQUALS, NEXT_FD }, { WHENCE, ARG_EQUALS, SEEK_SET } } } },
 	  adopt_device },
 	{ "mfd_get_name: readlink EIO", { FAIL(CALL_READLINK, EIO) }, get_name },
 	{ "mfd_set_size: ftruncate ENOSPC", { FAIL_ON(CALL_FTRUNCATE, ENOSPC, 0, THE_MFD) },

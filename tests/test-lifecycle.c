@@ -362,6 +362,31 @@ START_TEST(test_from_fd_tmpfs_file_is_not_a_memfd)
 }
 END_TEST
 
+/* An O_PATH descriptor of a memfd: fstat and fstatfs find a memfd's
+ * file, but no seal can be read through it, so it cannot be proven one:
+ * adopted as a plain file (its size known), not as a memfd. */
+START_TEST(test_from_fd_o_path_memfd_is_not_a_memfd)
+{
+	struct mfd *memfd = new_sized_mfd("o_path", 4096), *m = POISON_PTR;
+	char path[64], name[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd_fd(memfd));
+	fd = open(path, O_PATH | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_lt(fcntl(fd, F_GET_SEALS), 0);
+	ck_assert_int_eq(mfd_from_fd(&m, fd), 0);
+	ck_assert_ptr_ne(m, POISON_PTR);
+	ck_assert_int_eq(mfd_fd(m), fd);
+	ck_assert_uint_eq(mfd_size(m), 4096);
+	ck_assert_int_eq(mfd_get_seals(m), -EINVAL);
+	ck_assert_int_eq(mfd_get_name(m, name, sizeof(name)), -EINVAL);
+	mfd_free(m);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1); /* mfd_free closed it */
+	mfd_free(memfd);
+}
+END_TEST
+
 /* Shared anonymous memory lives on the memfds' own mount, but is named
  * "dev/zero": reachable as a file only by root, through map_files. */
 START_TEST(test_from_fd_shared_anonymous_memory_is_not_a_memfd)
@@ -705,6 +730,7 @@ Suite *lifecycle_suite(void)
 	tcase_add_test(tc, test_from_fd_device_offset_restored);
 	tcase_add_test(tc, test_from_fd_keeps_file_offset);
 	tcase_add_test(tc, test_from_fd_tmpfs_file_is_not_a_memfd);
+	tcase_add_test(tc, test_from_fd_o_path_memfd_is_not_a_memfd);
 	tcase_add_test(tc, test_from_fd_shared_anonymous_memory_is_not_a_memfd);
 	tcase_add_test(tc, test_from_fd_memfd_is_a_memfd);
 	suite_add_tcase(s, tc);

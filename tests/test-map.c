@@ -2,6 +2,7 @@
 /* map.c: mfd_map, mfd_unmap. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -454,14 +455,23 @@ START_TEST(test_map_write_sealed_on_older_kernel)
 END_TEST
 
 /* The same without /proc to reopen the memfd read-only: a private mapping
- * shows the same bytes, since they can no longer change. */
+ * shows the same bytes, since they can no longer change. Where that
+ * fails too, its error is the answer. */
 static int map_write_sealed_without_proc(void *unused)
 {
+	/* Only the opens of openat(2) with O_CLOEXEC, as the library's are:
+	 * exit_child's, and gcov's that write a coverage build's counters,
+	 * must still work. */
 	static const struct denial deny[] = {
 		{ .call = CALL_MMAP, .err = EPERM, .when = { { 3, ARG_HAS_BITS, MAP_SHARED } } },
-		{ .call = CALL_OPEN, .err = ENOENT },
+		{ .call = CALL_OPEN, .err = ENOENT, .when = { { 2, ARG_HAS_BITS, O_CLOEXEC } } },
 	};
 	struct mfd *sealed = new_frozen_mfd();
+	struct denial no_private = {
+		.call = CALL_MMAP, .err = ENOMEM,
+		.when = { { 3, ARG_HAS_BITS, MAP_PRIVATE },
+			  { 4, ARG_EQUALS, (uint32_t)mfd_fd(sealed) } },
+	};
 	void *p = POISON_PTR;
 
 	/* (resources_now() needs open, so no counting here.) */
@@ -472,6 +482,10 @@ static int map_write_sealed_without_proc(void *unused)
 	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, LIBMEMFD_MAP_POPULATE, &p) == 0);
 	CHILD_CHECK(memcmp(p, "frozen", 6) == 0);
 	CHILD_CHECK(mfd_unmap(p, 4096) == 0);
+	p = POISON_PTR;
+	CHILD_CHECK(deny_syscalls(&no_private, 1) == 0);
+	CHILD_CHECK(mfd_map(sealed, 0, 4096, PROT_READ, 0, &p) == -ENOMEM);
+	CHILD_CHECK(p == POISON_PTR);
 	mfd_free(sealed);
 	return 0;
 }
