@@ -320,6 +320,50 @@ START_TEST(test_real_memfd_without_proc)
 }
 END_TEST
 
+/* Without even a /proc directory (a chroot into an empty tmpfs, as in a
+ * minimal container): statfs("/proc") says ENOENT, which is no error but
+ * the answer that procfs is not mounted, and the mount alone decides. */
+static int real_memfd_without_a_proc_directory(void *unused)
+{
+	int plain = unprovable_memfd(), sealed = sealed_memfd(), fake, shm = dev_shm_file();
+	struct mfd *m = NULL;
+	struct stat st;
+	char name[64];
+
+	CHILD_CHECK(sealed >= 0);
+	if (enter_or_skip() < 0)
+		return SKIPPED;
+	fake = detached_fake_memfd();
+	CHILD_CHECK(fake >= 0);
+	CHILD_CHECK(hide_proc() == 0);
+	CHILD_CHECK(chroot("/proc") == 0 && chdir("/") == 0);
+	CHILD_CHECK(stat("/proc", &st) == -1 && errno == ENOENT);
+	CHILD_CHECK(recv_answer(sealed, SEALED) == 0);
+	CHILD_CHECK(recv_answer(dup(fake), 0) == -EINVAL);
+	CHILD_CHECK(seals_of_adopted(fake) == -EINVAL);
+	close(fake);
+	if (shm >= 0) {
+		CHILD_CHECK(recv_answer(dup(shm), 0) == -EINVAL);
+		close(shm);
+	}
+	if (plain < 0) {
+		note_skipped("memfd_noexec=2 seals every memfd: none whose seals prove nothing");
+		return 0;
+	}
+	CHILD_CHECK(recv_answer(dup(plain), F_SEAL_SEAL) == 0);
+	CHILD_CHECK(mfd_from_fd(&m, plain) == 0);
+	CHILD_CHECK(mfd_get_seals(m) == F_SEAL_SEAL);
+	CHILD_CHECK(mfd_get_name(m, name, sizeof(name)) == -ENOENT);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_real_memfd_without_a_proc_directory)
+{
+	ck_assert_child_ok(real_memfd_without_a_proc_directory, NULL);
+}
+END_TEST
+
 /* In a sandbox without memfd_create: seals still prove a memfd; a memfd
  * whose seals prove nothing cannot be told from a tmpfs file, and is
  * refused (the contract fails closed). */
@@ -553,6 +597,7 @@ Suite *identify_suite(void)
 	tcase_add_test(tc, test_fake_memfd_refused_at_the_descriptor_limit);
 	tcase_add_loop_test(tc, test_dev_shm_file_refused, 0, (int)ARRAY_SIZE(dev_shm_cases));
 	tcase_add_test(tc, test_real_memfd_without_proc);
+	tcase_add_test(tc, test_real_memfd_without_a_proc_directory);
 	tcase_add_test(tc, test_real_memfd_without_memfd_create);
 	tcase_add_test(tc, test_recv_at_the_descriptor_limit);
 	tcase_add_test(tc, test_recv_hugetlb_at_the_descriptor_limit);
