@@ -970,6 +970,135 @@ START_TEST(test_recv_msg_other_level_control_data)
 }
 END_TEST
 
+static volatile sig_atomic_t interruptions;
+
+static void count_interruption(int sig)
+{
+	(void)sig;
+	interruptions++;
+}
+
+/* SIGALRM every 2 ms, caught without SA_RESTART: a blocking call in this
+ * process fails with EINTR whenever one comes. */
+static void start_interrupting(void)
+{
+	struct sigaction sa = { .sa_handler = count_interruption };
+	struct itimerval every = { { 0, 2000 }, { 0, 2000 } };
+
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	interruptions = 0;
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &every, NULL), 0);
+}
+
+static void stop_interrupting(void)
+{
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &off, NULL), 0);
+	signal(SIGALRM, SIG_DFL);
+}
+
+/* The peer, in a process of its own: after a pause, reads total bytes in
+ * small pieces with pauses between (so that the sender blocks, and is
+ * interrupted, again and again); exactly one descriptor must come. */
+static pid_t drain_slowly(int sock, size_t total)
+{
+	pid_t child = fork_flushed();
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		static char buf[16384];
+		size_t got = 0, nfds = 0;
+
+		usleep(50000);
+		while (got < total) {
+			int fds[16];
+			size_t n;
+			ssize_t r = raw_recv(sock, buf, sizeof(buf), fds, &n, 0);
+
+			if (r <= 0)
+				exit_child(2);
+			for (size_t i = 0; i < n; i++)
+				close(fds[i]);
+			got += (size_t)r;
+			nfds += n;
+			usleep(5000);
+		}
+		exit_child(got == total && nfds == 1 ? 0 : 1);
+	}
+	return child;
+}
+
+static void ck_child_ok(pid_t child)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
+		      status);
+}
+
+/*
+ * Signals caught without SA_RESTART interrupt the library's blocking
+ * calls (recvmsg, sendmsg, the send of the rest of a message, the poll
+ * for room): each is made again, and the call succeeds as if no signal
+ * had come. Against a peer in another process that is slow on purpose.
+ */
+START_TEST(test_interrupted_by_signals)
+{
+	static char data[512 * 1024], filler[4096];
+	struct timeval far = { .tv_sec = 3000000, .tv_usec = 0 }; /* above INT_MAX ms */
+	struct mfd *m = sealed_blob("x"), *got = POISON_PTR;
+	size_t queued = 0;
+	int sv[2], fd = mfd_fd(m);
+	pid_t peer;
+	ssize_t n;
+
+	/* mfd_recv waits in recvmsg for a peer that sends late. */
+	pair(SOCK_STREAM, sv);
+	peer = fork_flushed();
+	ck_assert_int_ge(peer, 0);
+	if (peer == 0) {
+		usleep(50000);
+		exit_child(send_with_fds(sv[0], "M", 1, &fd, 1) == 1 ? 0 : 1);
+	}
+	start_interrupting();
+	ck_assert_int_eq(mfd_recv(sv[1], SEALED, &got), 0);
+	stop_interrupting();
+	ck_assert_int_gt(interruptions, 0);
+	ck_child_ok(peer);
+	mfd_free(got);
+
+	/* mfd_send_msg waits in sendmsg on a full stream, then in send for
+	 * the rest of a message longer than the socket's buffer. */
+	while ((n = send(sv[0], filler, sizeof(filler), MSG_DONTWAIT)) > 0)
+		queued += (size_t)n;
+	ck_assert_int_eq(errno, EAGAIN);
+	peer = drain_slowly(sv[1], queued + sizeof(data));
+	start_interrupting();
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), 0);
+	stop_interrupting();
+	ck_assert_int_gt(interruptions, 0);
+	ck_child_ok(peer);
+
+	/* Non-blocking, it waits in poll for room, for as long as a send
+	 * timeout beyond what poll can take allows. */
+	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &far, sizeof(far)), 0);
+	peer = drain_slowly(sv[1], sizeof(data));
+	start_interrupting();
+	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), 0);
+	stop_interrupting();
+	ck_assert_int_gt(interruptions, 0);
+	ck_child_ok(peer);
+
+	close(sv[0]);
+	close(sv[1]);
+	mfd_free(m);
+}
+END_TEST
+
 static void add_loop(TCase *tc, const TTest *test)
 {
 	tcase_add_loop_test(tc, test, 0, (int)ARRAY_SIZE(types));
@@ -1005,6 +1134,7 @@ Suite *message_suite(void)
 	add_loop(tc, test_recv_msg_with_extra_control_data);
 	add_loop(tc, test_recv_with_receiver_options);
 	tcase_add_test(tc, test_recv_msg_other_level_control_data);
+	tcase_add_test(tc, test_interrupted_by_signals);
 	suite_add_tcase(s, tc);
 	return s;
 }
