@@ -364,6 +364,34 @@ START_TEST(test_real_memfd_without_a_proc_directory)
 }
 END_TEST
 
+/* procfs is mounted, but a descriptor's link in it cannot be found
+ * (ENOENT: a /proc whose thread-self is hidden, or an entry gone): the
+ * name that would prove a memfd whose seals prove nothing is unknown, so
+ * it is refused, and adopted as a plain file; seals still prove one. */
+static int real_memfd_whose_link_is_missing(void *unused)
+{
+	static const struct denial no_links = { .call = CALL_READLINK, .err = ENOENT };
+	int plain = unprovable_memfd(), sealed = sealed_memfd();
+
+	CHILD_CHECK(sealed >= 0);
+	CHILD_CHECK(deny_syscalls(&no_links, 1) == 0);
+	CHILD_CHECK(recv_answer(sealed, SEALED) == 0);
+	if (plain < 0) {
+		note_skipped("memfd_noexec=2 seals every memfd: none whose seals prove nothing");
+		return 0;
+	}
+	CHILD_CHECK(recv_answer(dup(plain), 0) == -EINVAL);
+	CHILD_CHECK(seals_of_adopted(plain) == -EINVAL);
+	close(plain);
+	return 0;
+}
+
+START_TEST(test_real_memfd_whose_link_is_missing)
+{
+	ck_assert_child_ok(real_memfd_whose_link_is_missing, NULL);
+}
+END_TEST
+
 /* In a sandbox without memfd_create: seals still prove a memfd; a memfd
  * whose seals prove nothing cannot be told from a tmpfs file, and is
  * refused (the contract fails closed). */
@@ -598,6 +626,7 @@ Suite *identify_suite(void)
 	tcase_add_loop_test(tc, test_dev_shm_file_refused, 0, (int)ARRAY_SIZE(dev_shm_cases));
 	tcase_add_test(tc, test_real_memfd_without_proc);
 	tcase_add_test(tc, test_real_memfd_without_a_proc_directory);
+	tcase_add_test(tc, test_real_memfd_whose_link_is_missing);
 	tcase_add_test(tc, test_real_memfd_without_memfd_create);
 	tcase_add_test(tc, test_recv_at_the_descriptor_limit);
 	tcase_add_test(tc, test_recv_hugetlb_at_the_descriptor_limit);

@@ -1099,6 +1099,48 @@ START_TEST(test_interrupted_by_signals)
 }
 END_TEST
 
+/* The send timeout cannot be read (getsockopt fails): the rest of a
+ * message waits for room without limit, as a blocking send would. */
+static int send_rest_without_a_readable_timeout(void *unused)
+{
+	static const struct denial no_timeout = {
+		.call = CALL_GETSOCKOPT, .err = ENOPROTOOPT,
+		.when = { { 2, ARG_EQUALS, SO_SNDTIMEO } },
+	};
+	static char data[512 * 1024];
+	struct mfd *m = NULL;
+	int sv[2], status;
+	pid_t peer;
+
+	CHILD_CHECK(mfd_new_sealed(&m, "message", "x", 1) == 0);
+	CHILD_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHILD_CHECK(fcntl(sv[0], F_SETFL, O_NONBLOCK) == 0);
+	peer = fork_flushed();
+	CHILD_CHECK(peer >= 0);
+	if (peer == 0) {
+		static char buf[16384];
+		size_t got = 0;
+		ssize_t n;
+
+		usleep(20000);
+		while (got < sizeof(data) && (n = recv(sv[1], buf, sizeof(buf), 0)) > 0)
+			got += (size_t)n;
+		exit_child(got == sizeof(data) ? 0 : 1);
+	}
+	CHILD_CHECK(deny_syscalls(&no_timeout, 1) == 0);
+	CHILD_CHECK(mfd_send_msg(sv[0], m, data, sizeof(data)) == 0);
+	CHILD_CHECK(waitpid(peer, &status, 0) == peer && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_send_msg_rest_without_a_readable_timeout)
+{
+	ck_assert_child_ok(send_rest_without_a_readable_timeout, NULL);
+}
+END_TEST
+
 static void add_loop(TCase *tc, const TTest *test)
 {
 	tcase_add_loop_test(tc, test, 0, (int)ARRAY_SIZE(types));
@@ -1135,6 +1177,7 @@ Suite *message_suite(void)
 	add_loop(tc, test_recv_with_receiver_options);
 	tcase_add_test(tc, test_recv_msg_other_level_control_data);
 	tcase_add_test(tc, test_interrupted_by_signals);
+	tcase_add_test(tc, test_send_msg_rest_without_a_readable_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
