@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "test-common.h"
@@ -393,4 +394,13 @@ void model_diverged(unsigned int seed, long step, const char *op, const char *fm
 	va_end(ap);
 	ck_abort_msg("seed %u, step %ld (%s): %s; replay with LIBMEMFD_MODEL_SEED=%u", seed, step,
 		     op, what, seed);
+}
+
+void ck_assert_peer_ok(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
+		      status);
 }

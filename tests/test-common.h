@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "libmemfd.h"
 
@@ -107,6 +108,10 @@ int enter_mount_namespace(void);
  * guard pages. A single-threaded test makes none through malloc (under
  * AddressSanitizer, whose allocator does, it answers 0). */
 int reservations_now(void);
+
+/* Wait for a peer process the test forked; fail the test unless it
+ * exited with status 0. */
+void ck_assert_peer_ok(pid_t pid);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "guard-helpers.h"
@@ -194,15 +193,6 @@ static pid_t send_sealed_huge_memfd(int sock)
 	return pid;
 }
 
-static void ck_peer_ok(pid_t pid)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
-		      status);
-}
-
 /* A sealed hugetlb memfd from another process: proven a memfd on the
  * mount of its huge page size, its size read after the seals, and mapped
  * in whole huge pages; seals it lacks are refused without a leak. */
@@ -220,7 +210,7 @@ START_TEST(test_hugetlb_received_sealed)
 
 		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 		peer = send_sealed_huge_memfd(sv[0]);
-		ck_peer_ok(peer);
+		ck_assert_peer_ok(peer);
 		if (how == 2) {
 			/* F_SEAL_SEAL it lacks: refused, and closed. */
 			ck_assert_int_eq(mfd_recv(sv[1], seals | F_SEAL_SEAL, &got), -EPERM);

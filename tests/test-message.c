@@ -858,7 +858,7 @@ START_TEST(test_recv_with_receiver_options)
 		{ "SO_TIMESTAMP", SO_TIMESTAMP, SCM_TIMESTAMP },
 	};
 	unsigned int asked = 1u << SCM_RIGHTS, kinds;
-	int sv[2], go[2], one = 1, status;
+	int sv[2], go[2], one = 1;
 	struct resources before;
 	struct mfd *got;
 	char buf[4], byte = 0;
@@ -928,9 +928,7 @@ START_TEST(test_recv_with_receiver_options)
 	ck_assert_resources_unchanged(before);
 
 	ck_assert_int_eq(write(go[1], &byte, 1), 1);
-	ck_assert_int_eq(waitpid(peer, &status, 0), peer);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
-		      status);
+	ck_assert_peer_ok(peer);
 	close(go[1]);
 	close(sv[1]);
 }
@@ -1030,15 +1028,6 @@ static pid_t drain_slowly(int sock, size_t total)
 	return child;
 }
 
-static void ck_child_ok(pid_t child)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(child, &status, 0), child);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the peer failed: %#x",
-		      status);
-}
-
 /*
  * Signals caught without SA_RESTART interrupt the library's blocking
  * calls (recvmsg, sendmsg, the send of the rest of a message, the poll
@@ -1067,7 +1056,7 @@ START_TEST(test_interrupted_by_signals)
 	ck_assert_int_eq(mfd_recv(sv[1], SEALED, &got), 0);
 	stop_interrupting();
 	ck_assert_int_gt(interruptions, 0);
-	ck_child_ok(peer);
+	ck_assert_peer_ok(peer);
 	mfd_free(got);
 
 	/* mfd_send_msg waits in sendmsg on a full stream, then in send for
@@ -1080,7 +1069,7 @@ START_TEST(test_interrupted_by_signals)
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), 0);
 	stop_interrupting();
 	ck_assert_int_gt(interruptions, 0);
-	ck_child_ok(peer);
+	ck_assert_peer_ok(peer);
 
 	/* Non-blocking, it waits in poll for room, for as long as a send
 	 * timeout beyond what poll can take allows. */
@@ -1091,7 +1080,7 @@ START_TEST(test_interrupted_by_signals)
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), 0);
 	stop_interrupting();
 	ck_assert_int_gt(interruptions, 0);
-	ck_child_ok(peer);
+	ck_assert_peer_ok(peer);
 
 	close(sv[0]);
 	close(sv[1]);
