@@ -332,8 +332,9 @@ static void check_json(const char *text, size_t len, const struct memfd_entry *e
 }
 
 /* Nothing a terminal would obey: no C0 control character but the newline
- * that ends a line, no DEL, and (UTF-8) no C1 control character and
- * nothing that is not well-formed UTF-8. */
+ * that ends a line, no DEL, and no C1 control character; in a UTF-8
+ * locale nothing that is not well-formed UTF-8, in the C locale nothing
+ * but ASCII. */
 static void check_table(const char *text, size_t len, bool utf8)
 {
 	const unsigned char *p = (const unsigned char *)text, *end = p + len;
@@ -348,6 +349,8 @@ static void check_table(const char *text, size_t len, bool utf8)
 				abort();
 		} else {
 			c = *p;
+			if (c >= 0x80)
+				abort();
 		}
 		if ((c < 0x20 && c != '\n') || c == 0x7f || (c >= 0x80 && c <= 0x9f))
 			abort();
