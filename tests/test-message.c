@@ -999,8 +999,9 @@ static void stop_interrupting(void)
 
 /* The peer, in a process of its own: after a pause, reads total bytes in
  * small pieces with pauses between (so that the sender blocks, and is
- * interrupted, again and again); exactly one descriptor must come. */
-static pid_t drain_slowly(int sock, size_t total)
+ * interrupted, again and again); exactly one descriptor must come. It
+ * frees the sender's handle m, its copy of which it has no use for. */
+static pid_t drain_slowly(int sock, size_t total, struct mfd *m)
 {
 	pid_t child = fork_flushed();
 
@@ -1009,6 +1010,7 @@ static pid_t drain_slowly(int sock, size_t total)
 		static char buf[16384];
 		size_t got = 0, nfds = 0;
 
+		mfd_free(m);
 		usleep(50000);
 		while (got < total) {
 			int fds[16];
@@ -1023,7 +1025,7 @@ static pid_t drain_slowly(int sock, size_t total)
 			nfds += n;
 			usleep(5000);
 		}
-		exit_child(got == total && nfds == 1 ? 0 : 1);
+		exit_child(got != total ? 3 : nfds != 1 ? 4 : 0);
 	}
 	return child;
 }
@@ -1038,9 +1040,9 @@ START_TEST(test_interrupted_by_signals)
 {
 	static char data[512 * 1024], filler[4096];
 	struct timeval far = { .tv_sec = 3000000, .tv_usec = 0 }; /* above INT_MAX ms */
-	struct mfd *m = sealed_blob("x"), *got = POISON_PTR;
+	struct mfd *m, *got = POISON_PTR;
 	size_t queued = 0;
-	int sv[2], fd = mfd_fd(m);
+	int sv[2];
 	pid_t peer;
 	ssize_t n;
 
@@ -1049,8 +1051,10 @@ START_TEST(test_interrupted_by_signals)
 	peer = fork_flushed();
 	ck_assert_int_ge(peer, 0);
 	if (peer == 0) {
+		int fd = peer_memfd(SEALED);
+
 		usleep(50000);
-		exit_child(send_with_fds(sv[0], "M", 1, &fd, 1) == 1 ? 0 : 1);
+		exit_child(send_with_fds(sv[0], "M", 1, &fd, 1) == 1 ? 0 : 5);
 	}
 	start_interrupting();
 	ck_assert_int_eq(mfd_recv(sv[1], SEALED, &got), 0);
@@ -1058,13 +1062,14 @@ START_TEST(test_interrupted_by_signals)
 	ck_assert_int_gt(interruptions, 0);
 	ck_assert_peer_ok(peer);
 	mfd_free(got);
+	m = sealed_blob("x");
 
 	/* mfd_send_msg waits in sendmsg on a full stream, then in send for
 	 * the rest of a message longer than the socket's buffer. */
 	while ((n = send(sv[0], filler, sizeof(filler), MSG_DONTWAIT)) > 0)
 		queued += (size_t)n;
 	ck_assert_int_eq(errno, EAGAIN);
-	peer = drain_slowly(sv[1], queued + sizeof(data));
+	peer = drain_slowly(sv[1], queued + sizeof(data), m);
 	start_interrupting();
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), 0);
 	stop_interrupting();
@@ -1075,7 +1080,7 @@ START_TEST(test_interrupted_by_signals)
 	 * timeout beyond what poll can take allows. */
 	ck_assert_int_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
 	ck_assert_int_eq(setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &far, sizeof(far)), 0);
-	peer = drain_slowly(sv[1], sizeof(data));
+	peer = drain_slowly(sv[1], sizeof(data), m);
 	start_interrupting();
 	ck_assert_int_eq(mfd_send_msg(sv[0], m, data, sizeof(data)), 0);
 	stop_interrupting();
