@@ -164,11 +164,12 @@ static void answered(struct end *e, long r)
 /* Offsets of the control page's fields (lib/ring.c pins them). */
 static const uint16_t fields[] = {
 	0, 8, 12, 16, 24, 28, 32, 36, /* header and the gone flags */
+	40, 44,                       /* the words that say who calls membarrier */
 	128, 256,                     /* head, tail */
 	384, 512,                     /* the two futex words */
 	640, 768,                     /* the two CPUs */
 };
-static const uint16_t wake_fields[] = { 32, 36, 384, 512 };
+static const uint16_t wake_fields[] = { 32, 36, 40, 44, 384, 512 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -199,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & 2) {
 		/* Before the attach: header fields set, or a bit of them flipped. */
 		for (int n = take(&in) % 4; n > 0; n--) {
-			uint16_t at = fields[take(&in) % 8];
+			uint16_t at = fields[take(&in) % 10];
 
 			if (take(&in) & 1)
 				__atomic_store_n((uint32_t *)(peer + at), (uint32_t)take64(&in),
@@ -331,8 +332,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		}
-		case 9: /* a gone flag or a futex word set, as if the end had gone or slept */
-			__atomic_store_n((uint32_t *)(peer + wake_fields[take(&in) % 4]), 1u,
+		case 9: /* a flag or a futex word set, as if the end had gone, slept or
+			 * promised membarrier */
+			__atomic_store_n((uint32_t *)(peer + wake_fields[take(&in) % 6]), 1u,
 					 __ATOMIC_RELAXED);
 			break;
 		case 10: /* the producer goes */

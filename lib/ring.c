@@ -61,6 +61,31 @@
  *    before (and woken) or finds 0 and returns at once: the kernel checks
  *    the value and queues under one lock. (No fences: ThreadSanitizer
  *    does not model atomic_thread_fence, and seq_cst RMWs say the same.)
+ *  - That exchange costs most of a small message: it waits for the cache
+ *    line the other end is reading (bench/README.md). So where the kernel
+ *    has membarrier(2), the barrier is asymmetric, as the kernel's
+ *    GLOBAL_EXPEDITED command was made for: the sleeper, which makes
+ *    system calls anyway, calls membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)
+ *    between its store of sleeps and its load of the count, and the waker
+ *    stores its count (release) and loads sleeps with nothing but a
+ *    compiler barrier between. membarrier makes every CPU that runs a
+ *    thread of a registered process execute a full barrier while it
+ *    runs (and a context switch is one): if the waker's load of sleeps
+ *    comes after that barrier it sees sleeps == 1, and if it came before,
+ *    its store of the count came before it too, and the sleeper's load
+ *    after membarrier returns sees the count. Each end may rely on it
+ *    only when the other can do its part: an end whose process is
+ *    registered (MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, once per
+ *    process; fork keeps it) says so in the control page, its *_fences
+ *    word, before it publishes anything; a waker publishes with a plain
+ *    release store only when its own process is registered (so the
+ *    sleeper's membarrier reaches it) and the sleeper's word says the
+ *    sleeper will call membarrier. Any other case is the seq_cst exchange.
+ *    A peer that lies in its word only loses its own wake-ups. A sleeper
+ *    whose membarrier fails after it said it would call it (a sandbox
+ *    installed later) withdraws its word and from then on never sleeps
+ *    longer than RING_UNFENCED_SLICE_NS at a time, since a waker may not
+ *    have seen the withdrawal yet.
  *  - The futex is shared (no FUTEX_PRIVATE_FLAG): the kernel keys it by
  *    the file and offset, so it works across processes and across the
  *    mappings of one process; a private futex would never wake another
@@ -76,6 +101,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +135,9 @@
 #define RING_SPIN_NS 20000
 #endif
 _Static_assert(RING_SPIN_NS < 1000000, "the spin ends before the shortest timeout");
+/* How long a sleeper whose membarrier has failed sleeps at a time. */
+#define RING_UNFENCED_SLICE_NS (1000000ll)
+
 /* mfd_ring_wait without a limit still gives the kernel one, so that a
  * signal handler interrupts it whatever its SA_RESTART; then waits again. */
 #define RING_FOREVER_NS (3600 * 1000000000ll)
@@ -129,7 +158,11 @@ struct ring_control {
 	uint32_t attached;      /* set, once, by mfd_ring_attach */
 	uint32_t producer_gone; /* set by mfd_ring_free */
 	uint32_t consumer_gone;
-	uint8_t pad0[RING_LINE - 40];
+	/* 1: that end calls membarrier before it sleeps, and may be relied
+	 * on to (see the top of this file). Written at setup, or withdrawn. */
+	uint32_t producer_fences;
+	uint32_t consumer_fences;
+	uint8_t pad0[RING_LINE - 48];
 	/* The producer's: bytes of records published. */
 	uint64_t head;
 	uint8_t pad1[RING_LINE - 8];
@@ -158,6 +191,8 @@ _Static_assert(offsetof(struct ring_control, creator) == 24, "ring layout");
 _Static_assert(offsetof(struct ring_control, attached) == 28, "ring layout");
 _Static_assert(offsetof(struct ring_control, producer_gone) == 32, "ring layout");
 _Static_assert(offsetof(struct ring_control, consumer_gone) == 36, "ring layout");
+_Static_assert(offsetof(struct ring_control, producer_fences) == 40, "ring layout");
+_Static_assert(offsetof(struct ring_control, consumer_fences) == 44, "ring layout");
 _Static_assert(offsetof(struct ring_control, head) == 1 * RING_LINE, "ring layout");
 _Static_assert(offsetof(struct ring_control, tail) == 2 * RING_LINE, "ring layout");
 _Static_assert(offsetof(struct ring_control, consumer_sleeps) == 3 * RING_LINE, "ring layout");
@@ -184,6 +219,11 @@ struct mfd_ring {
 	uint64_t length;
 	bool peeked;            /* consumer: peek has handed out the record */
 	uint32_t cpu;           /* what this end last wrote to its *_cpu */
+	/* This process receives the sleepers' membarriers; this end calls
+	 * membarrier before it sleeps (false once a call has failed). */
+	bool registered;
+	bool fences;
+	bool unfenced;          /* it said it would and cannot: short sleeps */
 };
 
 static size_t page_size(void)
@@ -231,6 +271,51 @@ static long sys_futex(uint32_t *word, int op, uint32_t value, const struct times
 	return syscall(SYS_futex, word, op, value, ts, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
+static long sys_membarrier(int cmd)
+{
+#ifdef SYS_membarrier
+	return syscall(SYS_membarrier, cmd, 0, 0);
+#else
+	(void)cmd;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/*
+ * Register this process for the sleepers' membarriers, once: true if it
+ * is (a fork's child is too). Two threads may both ask the first time;
+ * registering twice does no harm.
+ */
+static bool membarrier_registered(void)
+{
+	static int state; /* 0: not asked yet; 1: registered; -1: not to be had */
+	int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+
+	if (s == 0) {
+		long cmds = sys_membarrier(MEMBARRIER_CMD_QUERY);
+		long need = MEMBARRIER_CMD_GLOBAL_EXPEDITED |
+			    MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+
+		s = cmds >= 0 && (cmds & need) == need &&
+		    sys_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0 ? 1 : -1;
+		__atomic_store_n(&state, s, __ATOMIC_RELEASE);
+	}
+	return s > 0;
+}
+
+/* Say in the control page whether this end will call membarrier before
+ * it sleeps: before it publishes anything, so that a waker that reads 1
+ * never relies on an end that does not. */
+static void say_fences(struct mfd_ring *r)
+{
+	uint32_t *word = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_fences
+							  : &r->ctl->consumer_fences;
+
+	r->registered = r->fences = membarrier_registered();
+	__atomic_store_n(word, r->fences ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
 /* Wake the end that sleeps on word, if it does. Only a kernel without
  * futexes could fail the call, and on such a kernel nobody can sleep. */
 static void wake_if_sleeping(uint32_t *word)
@@ -271,11 +356,25 @@ static bool shares_cpu(struct mfd_ring *r)
 	return cpu != 0 && __atomic_load_n(theirs, __ATOMIC_RELAXED) == cpu;
 }
 
-/* Store this end's count for the other to see, and wake it if it sleeps. */
-static void publish(uint64_t *count, uint64_t value, uint32_t *other_sleeps)
+/*
+ * Store this end's count for the other to see, and wake it if it sleeps:
+ * with a release store where the other end's membarrier orders it before
+ * the load of sleeps, else with a seq_cst exchange (see the top).
+ */
+static void publish(struct mfd_ring *r, uint64_t *count, uint64_t value)
 {
-	(void)__atomic_exchange_n(count, value, __ATOMIC_SEQ_CST);
-	wake_if_sleeping(other_sleeps);
+	bool producer = r->end == LIBMEMFD_RING_PRODUCER;
+	uint32_t *other_fences = producer ? &r->ctl->consumer_fences : &r->ctl->producer_fences;
+
+	if (r->registered && __atomic_load_n(other_fences, __ATOMIC_RELAXED) == 1) {
+		__atomic_store_n(count, value, __ATOMIC_RELEASE);
+		/* The compiler keeps the load of sleeps after the store; the
+		 * sleeper's membarrier does what a fence would on the CPU. */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		(void)__atomic_exchange_n(count, value, __ATOMIC_SEQ_CST);
+	}
+	wake_if_sleeping(producer ? &r->ctl->consumer_sleeps : &r->ctl->producer_sleeps);
 }
 
 /* Producer: the consumer's tail, read once and checked. */
@@ -437,6 +536,7 @@ LIBMEMFD_EXPORT int mfd_ring_new(struct mfd_ring **out, const char *name, size_t
 	c->capacity = capacity;
 	c->creator = flags;
 	c->head = c->tail = RING_INITIAL_COUNT;
+	say_fences(r);
 	r->m = m;
 	r->mine = r->theirs = RING_INITIAL_COUNT;
 	*out = r;
@@ -521,6 +621,9 @@ LIBMEMFD_EXPORT int mfd_ring_attach(struct mfd_ring **out, struct mfd *m)
 			err = map_data(r, m);
 		if (err == 0)
 			err = claim(r);
+		/* Only the end's taker may say what it will do. */
+		if (err == 0)
+			say_fences(r);
 		if (err < 0)
 			unmap(r);
 	}
@@ -559,6 +662,7 @@ int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator
 		free(r);
 		return err;
 	}
+	say_fences(r);
 	*out = r;
 	return 0;
 }
@@ -633,7 +737,7 @@ LIBMEMFD_EXPORT int mfd_ring_commit(struct mfd_ring *r)
 	r->mine += r->record;
 	r->record = 0;
 	note_cpu(r);
-	publish(&r->ctl->head, r->mine, &r->ctl->consumer_sleeps);
+	publish(r, &r->ctl->head, r->mine);
 	return 0;
 }
 
@@ -673,7 +777,7 @@ static void advance(struct mfd_ring *r)
 	r->record = 0;
 	r->peeked = false;
 	note_cpu(r);
-	publish(&r->ctl->tail, r->mine, &r->ctl->producer_sleeps);
+	publish(r, &r->ctl->tail, r->mine);
 }
 
 LIBMEMFD_EXPORT int mfd_ring_release(struct mfd_ring *r)
@@ -718,6 +822,20 @@ static struct timespec timespec_of(int64_t ns)
 }
 
 /*
+ * This end's membarrier failed: it no longer says it calls it, and since
+ * a waker may have read the word before, it sleeps in short slices.
+ */
+static void withdraw_fences(struct mfd_ring *r)
+{
+	uint32_t *word = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_fences
+							  : &r->ctl->consumer_fences;
+
+	r->fences = false;
+	r->unfenced = true;
+	__atomic_store_n(word, 0, __ATOMIC_SEQ_CST);
+}
+
+/*
  * Sleep on this end's futex word until ready() says go on, the deadline
  * passes (-ETIMEDOUT; deadline < 0: none) or a signal handler runs.
  */
@@ -733,6 +851,8 @@ static int sleep_until_ready(struct mfd_ring *r, uint64_t record, int64_t deadli
 
 		/* Say so first, then look again (see the top of this file). */
 		__atomic_store_n(sleeps, 1, __ATOMIC_SEQ_CST);
+		if (r->fences && sys_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
+			withdraw_fences(r);
 		err = ready(r, record);
 		if (err != -EAGAIN)
 			break;
@@ -742,6 +862,8 @@ static int sleep_until_ready(struct mfd_ring *r, uint64_t record, int64_t deadli
 			break;
 		}
 		until = timespec_of(deadline >= 0 ? deadline : now + RING_FOREVER_NS);
+		if (r->unfenced && (deadline < 0 || deadline - now > RING_UNFENCED_SLICE_NS))
+			until = timespec_of(now + RING_UNFENCED_SLICE_NS);
 		if (sys_futex(sleeps, FUTEX_WAIT_BITSET, 1, &until) < 0 && errno != EAGAIN &&
 		    errno != ETIMEDOUT) {
 			err = -errno;

@@ -24,6 +24,8 @@
 #define CTL_ATTACHED 28       /* uint32_t */
 #define CTL_PRODUCER_GONE 32  /* uint32_t */
 #define CTL_CONSUMER_GONE 36  /* uint32_t */
+#define CTL_PRODUCER_FENCES 40 /* uint32_t, 1: it calls membarrier before it sleeps */
+#define CTL_CONSUMER_FENCES 44 /* uint32_t */
 #define CTL_HEAD 128          /* uint64_t, the producer's count */
 #define CTL_TAIL 256          /* uint64_t, the consumer's count */
 #define CTL_CONSUMER_SLEEPS 384 /* uint32_t futex word */

@@ -48,6 +48,7 @@ static const char *const *syscall_names(enum syscall_group call)
 		[CALL_SIGACTION] = { "rt_sigaction", "sigaction" },
 		[CALL_MADVISE] = { "madvise" },
 		[CALL_TGSIGQUEUEINFO] = { "rt_tgsigqueueinfo" },
+		[CALL_MEMBARRIER] = { "membarrier" },
 	};
 
 	return names[call];

@@ -40,6 +40,7 @@ enum syscall_group {
 	CALL_SIGACTION, /* rt_sigaction, sigaction */
 	CALL_MADVISE,
 	CALL_TGSIGQUEUEINFO, /* rt_tgsigqueueinfo */
+	CALL_MEMBARRIER,
 };
 
 /* A condition on the low 32 bits of one argument of the call. */

@@ -129,6 +129,7 @@ Suite *mirror_suite(void);
 Suite *ring_suite(void);
 Suite *ring_hostile_suite(void);
 Suite *ring_model_suite(void);
+Suite *ring_fence_suite(void);
 Suite *guard_suite(void);
 
 /*

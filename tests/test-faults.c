@@ -13,7 +13,9 @@
  * before 6.7, which test-map.c and test-mirror.c fail on such an emulated
  * kernel; the munmap of a reservation's leftover ends, which cannot fail;
  * the futex wake-up of a ring's commit, release and free, which only a
- * kernel without futexes could refuse, where no end can sleep either; and
+ * kernel without futexes could refuse, where no end can sleep either;
+ * membarrier, whose refusal changes how a ring's ends publish and sleep,
+ * not what they return (test-ring-fence.c); and
  * the calls of the SIGBUS handler of guarded mappings (madvise, mmap),
  * which test-guard.c fails where it makes a fault.
  */

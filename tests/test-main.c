@@ -40,6 +40,7 @@ int main(void)
 	srunner_add_suite(sr, ring_suite());
 	srunner_add_suite(sr, ring_hostile_suite());
 	srunner_add_suite(sr, ring_model_suite());
+	srunner_add_suite(sr, ring_fence_suite());
 	srunner_add_suite(sr, guard_suite());
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);
