@@ -19,10 +19,14 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
 #endif
 #ifndef BUS_MCEERR_AR
 #define BUS_MCEERR_AR 4
@@ -154,16 +158,96 @@ static pid_t this_thread(void)
 }
 
 /*
- * Whether the granule at page still cannot be backed: MADV_POPULATE_READ
- * faults it in as the access would, and answers EFAULT where the access
- * would raise SIGBUS. Another thread may have replaced it already, or the
- * file grown back under it: then it is left as it is, and no write that
- * went there since is lost. A kernel before 5.14 does not know the advice
- * (EINVAL): the page is taken to be broken, as the fault said.
+ * Whether the access that faulted was a write: 1 or 0 where the machine
+ * says (x86 puts the page fault's error code in the context, bit 1 for a
+ * write), -1 where it does not.
  */
-static int still_broken(uintptr_t page, size_t granule)
+static int fault_was_write(const void *ucontext)
 {
-	return madvise((void *)page, granule, MADV_POPULATE_READ) != 0;
+#if defined(__x86_64__) || defined(__i386__)
+	if (ucontext)
+		return (((const ucontext_t *)ucontext)->uc_mcontext.gregs[REG_ERR] & 2) != 0;
+#else
+	(void)ucontext;
+#endif
+	return -1;
+}
+
+enum verdict { BACKED, BROKEN, CANNOT_TELL };
+
+/*
+ * MADV_POPULATE_READ/WRITE fault the range in as a read or a write would,
+ * and answer EFAULT where that access would raise SIGBUS. EINVAL is a
+ * kernel before 5.14, or a mapping the access type does not apply to
+ * (MADV_POPULATE_READ without PROT_READ): that probe cannot tell.
+ */
+static enum verdict probe(uintptr_t page, size_t length, int advice)
+{
+	if (madvise((void *)page, length, advice) == 0)
+		return BACKED;
+	return errno == EINVAL ? CANNOT_TELL : BROKEN;
+}
+
+/*
+ * Whether the access that faulted at page would fault again, probed as it
+ * was made: a write can fault where a read would not (a hole of a sparse
+ * file on a full disk needs a block only to be written). Where the machine
+ * does not say which it was, a writable mapping is probed for writing.
+ * When no probe can tell, the fault is taken at its word.
+ */
+static int would_fault(uintptr_t page, size_t length, int prot, const void *ucontext)
+{
+	int write = fault_was_write(ucontext), first, second;
+	enum verdict v;
+
+	if (write < 0)
+		write = (prot & PROT_WRITE) != 0;
+	first = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
+	/* A backed page is backed for reading too; not the other way. */
+	second = write ? 0 : MADV_POPULATE_WRITE;
+	v = probe(page, length, first);
+	if (v == CANNOT_TELL && second)
+		v = probe(page, length, second);
+	return v != BACKED;
+}
+
+/*
+ * A fault at a page that the probe finds backed may be a race (another
+ * thread replaced it, the file grew back) or a fault that no probe sees:
+ * the first few times in a row at one page, in one thread, the access is
+ * let go on; after that the page is taken for broken, rather than fault
+ * for ever. Per thread, since a thread that faults for ever faults at the
+ * same page each time; initial-exec, so that the handler may touch it.
+ */
+#define FAULTS_AT_A_BACKED_PAGE 3
+
+static __thread struct {
+	uintptr_t page;
+	unsigned int times;
+} backed_faults __attribute__((tls_model("initial-exec")));
+
+static int faulting_for_ever(uintptr_t page)
+{
+	if (backed_faults.page != page) {
+		backed_faults.page = page;
+		backed_faults.times = 0;
+	}
+	return ++backed_faults.times > FAULTS_AT_A_BACKED_PAGE;
+}
+
+static void fault_repaired(void)
+{
+	backed_faults.page = 0;
+}
+
+/*
+ * Whether the granule at page still cannot be backed. Another thread may
+ * have replaced it already, or the file grown back under it: then it is
+ * left as it is, and no write that went there since is lost.
+ */
+static int still_broken(const struct mfd_guard *g, uintptr_t page, const void *ucontext)
+{
+	return would_fault(page, g->granule, g->prot, ucontext) || faulting_for_ever(page);
 }
 
 static int replace(const struct mfd_guard *g, uintptr_t addr, size_t length)
@@ -184,7 +268,7 @@ static int replace(const struct mfd_guard *g, uintptr_t addr, size_t length)
  * the same thread (a handler that touched the mapping while it interrupted
  * a repair) goes ahead.
  */
-static int repair(const siginfo_t *info)
+static int repair(const siginfo_t *info, const void *ucontext)
 {
 	uintptr_t addr = (uintptr_t)info->si_addr, page;
 	struct mfd_guard *g;
@@ -204,14 +288,16 @@ static int repair(const siginfo_t *info)
 		return 1;
 	}
 	page = addr & ~(uintptr_t)(g->granule - 1);
-	if (still_broken(page, g->granule)) {
+	if (still_broken(g, page, ucontext)) {
 		/* Each replaced page splits the mapping: at vm.max_map_count
 		 * (ENOMEM) only replacing all of it needs no new mapping. */
 		done = replace(g, page, g->granule) ||
 		       (errno == ENOMEM && replace(g, atomic_load_explicit(&g->start, memory_order_relaxed),
 						   atomic_load_explicit(&g->length, memory_order_relaxed)));
-		if (done)
+		if (done) {
 			atomic_store_explicit(&g->faulted, true, memory_order_relaxed);
+			fault_repaired();
+		}
 	}
 	if (owner != self)
 		atomic_store_explicit(&g->repairer, 0, memory_order_release);
@@ -320,7 +406,7 @@ static void on_sigbus(int sig, siginfo_t *info, void *ucontext)
 {
 	int saved_errno = errno;
 
-	if (info && repair(info)) {
+	if (info && repair(info, ucontext)) {
 		errno = saved_errno;
 		return;
 	}
@@ -333,7 +419,7 @@ LIBMEMFD_EXPORT int mfd_handle_sigbus(int sig, void *info, void *ucontext)
 
 	if (sig != SIGBUS || !info)
 		return 0;
-	repaired = repair(info);
+	repaired = repair(info, ucontext);
 	errno = saved_errno;
 	return repaired;
 }

@@ -36,7 +36,7 @@ static mmap_fn real_mmap;
 static madvise_fn real_madvise;
 
 static atomic_int handlers_set;
-static atomic_int holding, held, mapped;
+static atomic_int holding, held, mapped, faking;
 
 __attribute__((constructor)) static void find_real_functions(void)
 {
@@ -100,6 +100,8 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 int madvise(void *addr, size_t length, int advice)
 {
 	wait_if_held(HOLD_PROBE);
+	if (atomic_load(&faking))
+		return 0;
 	find_real_functions();
 	return real_madvise(addr, length, advice);
 }
@@ -126,4 +128,9 @@ void release(void)
 int repair_mapped(void)
 {
 	return atomic_load(&mapped);
+}
+
+void fake_probes(int on)
+{
+	atomic_store(&faking, on);
 }

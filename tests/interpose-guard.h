@@ -20,4 +20,8 @@ void release(void);
 /* An anonymous MAP_FIXED mmap has been made since hold(). */
 int repair_mapped(void);
 
+/* While on, madvise does nothing and says it did: a probe then finds
+ * every page backed, as it would a fault that no probe can see. */
+void fake_probes(int on);
+
 #endif

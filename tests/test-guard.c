@@ -844,6 +844,61 @@ START_TEST(test_page_backed_again_is_left_alone)
 }
 END_TEST
 
+/* A write-only mapping is probed for writing (MADV_POPULATE_READ is
+ * EINVAL without PROT_READ): a page the file backs again by then is left
+ * as it is, and the write lands in the file. */
+static void *write_it(void *arg)
+{
+	poke(arg, 'X');
+	return NULL;
+}
+
+START_TEST(test_write_only_page_backed_again_is_left_alone)
+{
+	size_t page = page_size();
+	struct mfd *m = filled_mfd("write-only", 2);
+	char *p = map_guarded(m, 2 * page, PROT_WRITE), c = 0;
+	pthread_t writer;
+
+	peer_set_size(mfd_fd(m), 0);
+	hold(HOLD_PROBE);
+	ck_assert_int_eq(pthread_create(&writer, NULL, write_it, p + page + 100), 0);
+	ck_assert_msg(wait_for_hold(10000), "the handler did not look at the page first");
+	peer_set_size(mfd_fd(m), 2 * page);
+	release();
+	ck_assert_int_eq(pthread_join(writer, NULL), 0);
+	ck_assert(!repair_mapped());
+	ck_assert_int_eq(mfd_map_faulted(p), 0);
+	ck_assert_int_eq(mfd_pread(m, &c, 1, page + 100), 1);
+	ck_assert_int_eq(c, 'X');
+	ck_assert_still_shared(p + page);
+	ck_assert_int_eq(mfd_unmap(p, 2 * page), 0);
+	mfd_free(m);
+}
+END_TEST
+
+/* A fault that every probe finds backed, yet that happens again at once
+ * (here the probes are faked): after a few, the page is replaced rather
+ * than faulted at for ever. */
+static int fault_no_probe_sees(void *arg)
+{
+	char *p = broken_mapping(RW, LIBMEMFD_MAP_GUARD);
+
+	CHILD_CHECK(p);
+	fake_probes(1);
+	CHILD_CHECK(touch(p + page_size()) == 0);
+	fake_probes(0);
+	CHILD_CHECK(mfd_map_faulted(p) == 1);
+	CHILD_CHECK(mfd_unmap(p, 2 * page_size()) == 0);
+	return 0;
+}
+
+START_TEST(test_fault_no_probe_sees_ends)
+{
+	ck_assert_exited_ok(child_wait_status(fault_no_probe_sees, NULL, 10));
+}
+END_TEST
+
 /* Dispositions, each in a child of its own ----------------------------------- */
 
 /* The guard still works under the disposition the child set: a guarded
@@ -1549,6 +1604,96 @@ START_TEST(test_full_tmpfs)
 }
 END_TEST
 
+/* A sparse file on a full ext4 (an image on a loop device, mounted in a
+ * mount namespace of the child's own), adopted with mfd_from_fd: reading
+ * a hole needs no block, writing one does. NULL if that cannot be done
+ * here (not root, no loop device, no mkfs.ext4). */
+static struct mfd *sparse_file_on_full_disk(size_t pages)
+{
+	char dir[] = "/tmp/libmemfd-disk-XXXXXX", command[256], path[64];
+	static const char block[4096] = { 1 };
+	struct mfd *m = NULL;
+	int fd, fill;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    !mkdtemp(dir))
+		return NULL;
+	/* mount -o loop sets the loop device to go away with the mount. */
+	snprintf(command, sizeof(command),
+		 "PATH=$PATH:/usr/sbin:/sbin; cd %s && truncate -s 1M img && "
+		 "mkfs.ext4 -q -F img >/dev/null 2>&1 && mkdir mnt && "
+		 "mount -o loop img mnt >/dev/null 2>&1", dir);
+	if (system(command) != 0) {
+		snprintf(command, sizeof(command), "rm -rf %s", dir);
+		(void)system(command);
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/mnt/pool", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	snprintf(path, sizeof(path), "%s/mnt/fill", dir);
+	fill = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 && fill >= 0 && ftruncate(fd, (off_t)(pages * page_size())) == 0) {
+		while (write(fill, block, sizeof(block)) > 0)
+			;
+		if (errno == ENOSPC && fsync(fill) == 0 && mfd_from_fd(&m, fd) == 0)
+			fd = -1;
+	}
+	if (fill >= 0)
+		close(fill);
+	if (fd >= 0)
+		close(fd);
+	/* The open file keeps the detached mount, and its loop device. */
+	snprintf(path, sizeof(path), "%s/mnt", dir);
+	umount2(path, MNT_DETACH);
+	snprintf(command, sizeof(command), "rm -rf %s", dir);
+	(void)system(command);
+	return m;
+}
+
+static int write_to_full_disk(void *arg)
+{
+	int guarded = *(int *)arg;
+	size_t page = page_size();
+	struct mfd *m = sparse_file_on_full_disk(4);
+	struct vma v;
+	char *p;
+	void *q;
+
+	if (!m)
+		return SKIPPED;
+	CHILD_CHECK(set_handler(SIG_DFL) == 0);
+	CHILD_CHECK(mfd_map(m, 0, 4 * page, RW, guarded ? LIBMEMFD_MAP_GUARD : 0, &q) == 0);
+	p = q;
+	/* A read finds the hole backed... */
+	CHILD_CHECK(touch(p + page) == 0);
+	/* ...a write cannot be: the page is replaced, not probed for ever. */
+	poke(p + page, 'x');
+	if (!guarded)
+		return __LINE__;
+	CHILD_CHECK(touch(p + page) == 'x');
+	CHILD_CHECK(mfd_map_faulted(p) == 1);
+	CHILD_CHECK(vma_at(p + page, &v) && !v.file && v.start == (uintptr_t)(p + page) &&
+		    v.end == (uintptr_t)(p + 2 * page) && !strcmp(v.perms, "rw-p"));
+	CHILD_CHECK(vma_at(p, &v) && v.file);
+	CHILD_CHECK(mfd_unmap(p, 4 * page) == 0);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_write_to_a_hole_on_a_full_disk)
+{
+	int guarded = 0, status = child_wait_status(write_to_full_disk, &guarded, 10);
+
+	if (WIFEXITED(status) && child_result == SKIPPED) {
+		note_skipped("no loop device, ext4 and private mount namespace here (needs root)");
+		return;
+	}
+	ck_assert_killed_by(status, SIGBUS);
+	guarded = 1;
+	ck_assert_exited_ok(child_wait_status(write_to_full_disk, &guarded, 10));
+}
+END_TEST
+
 /* vm.max_map_count ----------------------------------------------------------
  *
  * Each replaced page splits the mapping in up to three: with no mapping
@@ -1786,6 +1931,8 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_installed_once_by_racing_threads);
 	tcase_add_test(tc, test_unmap_waits_for_a_repair);
 	tcase_add_test(tc, test_page_backed_again_is_left_alone);
+	tcase_add_test(tc, test_write_only_page_backed_again_is_left_alone);
+	tcase_add_test(tc, test_fault_no_probe_sees_ends);
 	suite_add_tcase(s, tc);
 
 	tc = guard_tcase("dispositions");
@@ -1807,7 +1954,9 @@ Suite *guard_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = guard_tcase("other_faults");
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_full_tmpfs);
+	tcase_add_test(tc, test_write_to_a_hole_on_a_full_disk);
 	suite_add_tcase(s, tc);
 
 	/* Alone in its case; see above. */
