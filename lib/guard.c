@@ -607,7 +607,10 @@ static int overlaps(struct mfd_guard *g, uintptr_t addr, size_t length)
 /*
  * The LIVE entry for exactly [addr, addr + length), retired (DYING), or
  * NULL with *overlap set when the range overlaps a guarded mapping without
- * being one (or one that another thread is retiring).
+ * being one. A DYING entry is never in the way: it stays DYING a moment
+ * after its munmap, and the address may by then be a new mapping's, this
+ * very one's. (The handler never repairs through it: pin_if takes only
+ * LIVE entries.)
  */
 static struct mfd_guard *retire(uintptr_t addr, size_t length, int *overlap)
 {
@@ -616,8 +619,7 @@ static struct mfd_guard *retire(uintptr_t addr, size_t length, int *overlap)
 			struct mfd_guard *g = &c->entries[i];
 			uint32_t word = atomic_load_explicit(&g->word, memory_order_acquire);
 
-			if ((state_of(word) != LIVE && state_of(word) != DYING) ||
-			    !overlaps(g, addr, length))
+			if (state_of(word) != LIVE || !overlaps(g, addr, length))
 				continue;
 			/* The weak CAS fails too when a handler's pin comes or goes. */
 			while (state_of(word) == LIVE && same_range(g, addr, length)) {
@@ -632,8 +634,7 @@ static struct mfd_guard *retire(uintptr_t addr, size_t length, int *overlap)
 				set_state(g, DYING, LIVE, memory_order_release);
 				break;
 			}
-			if (state_of(word) == DYING ||
-			    (state_of(word) == LIVE && overlaps(g, addr, length))) {
+			if (state_of(word) == LIVE && overlaps(g, addr, length)) {
 				*overlap = 1;
 				return NULL;
 			}

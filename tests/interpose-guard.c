@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sigaction, mmap and madvise, defined by the test binary so that the
+ * sigaction, mmap, munmap and madvise, defined by the test binary so that the
  * library's calls bind to these (see interpose.c): they count the SIGBUS
  * handlers installed and can hold a repair's mmap or its probe, then pass
  * on to the C library's; mmap fails first where interpose.c's
@@ -30,13 +30,15 @@
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef void *(*mmap_fn)(void *, size_t, int, int, int, off_t);
 typedef int (*madvise_fn)(void *, size_t, int);
+typedef int (*munmap_fn)(void *, size_t);
 
 static sigaction_fn real_sigaction;
 static mmap_fn real_mmap;
 static madvise_fn real_madvise;
+static munmap_fn real_munmap;
 
 static atomic_int handlers_set;
-static atomic_int holding, held, mapped, faking;
+static atomic_int holding, held, mapped, faking, slow;
 
 __attribute__((constructor)) static void find_real_functions(void)
 {
@@ -46,6 +48,8 @@ __attribute__((constructor)) static void find_real_functions(void)
 		real_mmap = (mmap_fn)dlsym(RTLD_NEXT, MMAP_NAME);
 	if (!real_madvise)
 		real_madvise = (madvise_fn)dlsym(RTLD_NEXT, "madvise");
+	if (!real_munmap)
+		real_munmap = (munmap_fn)dlsym(RTLD_NEXT, "munmap");
 }
 
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
@@ -97,6 +101,18 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
 	return p;
 }
 
+int munmap(void *addr, size_t length)
+{
+	struct timespec nap = { 0, 20 * 1000 };
+	int r;
+
+	find_real_functions();
+	r = real_munmap(addr, length);
+	if (atomic_load(&slow))
+		nanosleep(&nap, NULL);
+	return r;
+}
+
 int madvise(void *addr, size_t length, int advice)
 {
 	wait_if_held(HOLD_PROBE);
@@ -133,4 +149,9 @@ int repair_mapped(void)
 void fake_probes(int on)
 {
 	atomic_store(&faking, on);
+}
+
+void slow_munmaps(int on)
+{
+	atomic_store(&slow, on);
 }

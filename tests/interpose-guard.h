@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The test binary defines sigaction, mmap and madvise too (interpose-guard.c), so
+/* The test binary defines sigaction, mmap, munmap and madvise too (interpose-guard.c), so
  * that the guard tests can count the library's sigaction(SIGBUS) calls and
  * hold its repairs while another thread unmaps, forks or resizes. */
 #ifndef LIBMEMFD_INTERPOSE_GUARD_H
@@ -23,5 +23,9 @@ int repair_mapped(void);
 /* While on, madvise does nothing and says it did: a probe then finds
  * every page backed, as it would a fault that no probe can see. */
 void fake_probes(int on);
+
+/* While on, munmap naps after it has unmapped: another thread can then
+ * map the address again before the caller goes on. */
+void slow_munmaps(int on);
 
 #endif

@@ -804,6 +804,58 @@ START_TEST(test_unmap_waits_for_a_repair)
 }
 END_TEST
 
+/* Threads that each map and unmap guarded mappings of their own, the
+ * addresses going from one to the next: munmap naps after unmapping, so
+ * another thread maps the address before the entry of the mapping that was
+ * there is free. Each mfd_unmap is of the thread's own mapping: all are 0. */
+#define REUSERS 4
+#define REUSES 300
+
+struct reuser {
+	struct mfd *m;
+	atomic_int *failures;
+};
+
+static void *map_and_unmap(void *arg)
+{
+	struct reuser *r = arg;
+	size_t page = page_size();
+
+	for (int i = 0; i < REUSES; i++) {
+		void *p;
+
+		if (mfd_map(r->m, 0, page, PROT_READ, LIBMEMFD_MAP_GUARD, &p) < 0) {
+			atomic_fetch_add(r->failures, 1);
+			continue;
+		}
+		if (mfd_unmap(p, page) != 0) {
+			atomic_fetch_add(r->failures, 1);
+			while (mfd_unmap(p, page) != 0)
+				sched_yield();
+		}
+	}
+	return NULL;
+}
+
+START_TEST(test_unmap_of_own_mapping_at_a_reused_address)
+{
+	struct mfd *m = new_sized_mfd("reused", page_size());
+	atomic_int failures = 0;
+	struct reuser r = { m, &failures };
+	pthread_t threads[REUSERS];
+
+	slow_munmaps(1);
+	for (int i = 0; i < REUSERS; i++)
+		ck_assert_int_eq(pthread_create(&threads[i], NULL, map_and_unmap, &r), 0);
+	for (int i = 0; i < REUSERS; i++)
+		ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+	slow_munmaps(0);
+	ck_assert_msg(atomic_load(&failures) == 0, "%d of %d calls failed", atomic_load(&failures),
+		      REUSERS * REUSES);
+	mfd_free(m);
+}
+END_TEST
+
 struct reader {
 	const char *addr;
 	unsigned char value;
@@ -1930,6 +1982,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_same_page_at_once);
 	tcase_add_test(tc, test_installed_once_by_racing_threads);
 	tcase_add_test(tc, test_unmap_waits_for_a_repair);
+	tcase_add_test(tc, test_unmap_of_own_mapping_at_a_reused_address);
 	tcase_add_test(tc, test_page_backed_again_is_left_alone);
 	tcase_add_test(tc, test_write_only_page_backed_again_is_left_alone);
 	tcase_add_test(tc, test_fault_no_probe_sees_ends);
