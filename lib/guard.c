@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -50,8 +51,10 @@ enum { FREE, FILLING, LIVE, DYING };
 
 struct mfd_guard {
 	_Atomic uint32_t word;
-	/* The thread that is repairing this mapping, 0 for none. */
+	/* The thread that is repairing this mapping, 0 for none; a futex
+	 * that the threads in waiters wait on. */
 	_Atomic pid_t repairer;
+	atomic_int waiters;
 	/* A page has been replaced since mfd_map made it. */
 	atomic_bool faulted;
 	/* Read without a pin while the handler looks for its entry, so
@@ -256,23 +259,50 @@ static int replace(const struct mfd_guard *g, uintptr_t addr, size_t length)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
+#ifndef SYS_futex
+#define SYS_futex SYS_futex_time64 /* 32-bit machines born with a 64-bit time_t */
+#endif
+
+/*
+ * Sleep until the repair that owner is making of g ends: a thread that
+ * returned to fault again at once would spin, and one of a real-time
+ * priority would keep the repairer from the CPU. Sequentially consistent,
+ * with end_repair(): either the repairer sees the waiter, or the waiter's
+ * futex sees the repairer gone.
+ */
+static void wait_for_repair(struct mfd_guard *g, pid_t owner)
+{
+	atomic_fetch_add(&g->waiters, 1);
+	syscall(SYS_futex, &g->repairer, FUTEX_WAIT_PRIVATE, owner, NULL, NULL, 0);
+	atomic_fetch_sub(&g->waiters, 1);
+}
+
+static void end_repair(struct mfd_guard *g)
+{
+	atomic_store(&g->repairer, 0);
+	if (atomic_load(&g->waiters))
+		syscall(SYS_futex, &g->repairer, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
 /*
  * A fault in a guarded mapping: replace the granule that faulted. 1 when
- * the access can go on (repaired, or being repaired by another thread:
- * the access then faults again, or finds the new page), 0 when this is no
+ * the access can go on (repaired, or repaired by another thread meanwhile:
+ * the access then finds the new page, or faults again), 0 when this is no
  * fault of a guarded mapping or it could not be repaired.
  *
  * One thread repairs a mapping at a time, so that a page another thread
  * has just replaced and written is not replaced again under it; a thread
- * that finds a repair in progress returns at once rather than wait, and
- * the same thread (a handler that touched the mapping while it interrupted
- * a repair) goes ahead.
+ * that finds a repair in progress waits for its end. Every catchable
+ * signal is blocked meanwhile (the handler's sa_mask, or
+ * mfd_handle_sigbus), so no handler of the program's can leave a repair
+ * half made (siglongjmp) with the entry pinned and its repairer set, nor
+ * come back into one.
  */
 static int repair(const siginfo_t *info, const void *ucontext)
 {
 	uintptr_t addr = (uintptr_t)info->si_addr, page;
 	struct mfd_guard *g;
-	pid_t self, owner = 0;
+	pid_t owner = 0;
 	int done = 1;
 
 	if (info->si_signo != SIGBUS || info->si_code != BUS_ADRERR)
@@ -280,11 +310,10 @@ static int repair(const siginfo_t *info, const void *ucontext)
 	g = find_and_pin(contains, addr);
 	if (!g)
 		return 0;
-	self = this_thread();
-	if (!atomic_compare_exchange_strong_explicit(&g->repairer, &owner, self,
-						     memory_order_acquire, memory_order_relaxed) &&
-	    owner != self) {
+	if (!atomic_compare_exchange_strong_explicit(&g->repairer, &owner, this_thread(),
+						     memory_order_acquire, memory_order_relaxed)) {
 		unpin(g);
+		wait_for_repair(g, owner);
 		return 1;
 	}
 	page = addr & ~(uintptr_t)(g->granule - 1);
@@ -299,8 +328,7 @@ static int repair(const siginfo_t *info, const void *ucontext)
 			fault_repaired();
 		}
 	}
-	if (owner != self)
-		atomic_store_explicit(&g->repairer, 0, memory_order_release);
+	end_repair(g);
 	unpin(g);
 	return done;
 }
@@ -357,23 +385,34 @@ static void as_default(int sig, siginfo_t *info)
 		raise(sig);
 }
 
-/* What the kernel does when it delivers to the program's own handler. */
+/*
+ * What the kernel does when it delivers to the program's own handler: the
+ * mask is the interrupted code's, its sa_mask and the signal (unless
+ * SA_NODEFER) added, not the library's handler's (everything). Without a
+ * context (the library's handler called by a program's, as a function),
+ * the caller's mask stands for it.
+ */
 static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t *info,
 				 void *ucontext, int saved_errno)
 {
-	sigset_t block = sa->sa_mask, old;
+	sigset_t mask, ours;
 	int err;
 
+	if (ucontext)
+		mask = ((const ucontext_t *)ucontext)->uc_sigmask;
+	else
+		pthread_sigmask(SIG_BLOCK, NULL, &mask);
+	sigorset(&mask, &mask, &sa->sa_mask);
 	if (!(sa->sa_flags & SA_NODEFER))
-		sigaddset(&block, sig);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+		sigaddset(&mask, sig);
+	pthread_sigmask(SIG_SETMASK, &mask, &ours);
 	errno = saved_errno;
 	if (sa->sa_flags & SA_SIGINFO)
 		sa->sa_sigaction(sig, info, ucontext);
 	else
 		sa->sa_handler(sig);
 	err = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &ours, NULL);
 	errno = err;
 }
 
@@ -416,10 +455,15 @@ static void on_sigbus(int sig, siginfo_t *info, void *ucontext)
 LIBMEMFD_EXPORT int mfd_handle_sigbus(int sig, void *info, void *ucontext)
 {
 	int saved_errno = errno, repaired;
+	sigset_t all, old;
 
 	if (sig != SIGBUS || !info)
 		return 0;
+	/* As in the library's own handler (see repair). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	repaired = repair(info, ucontext);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved_errno;
 	return repaired;
 }
@@ -449,6 +493,7 @@ static void after_fork_in_child(void)
 
 			atomic_store(&g->word, STATE(state == LIVE ? LIVE : FREE));
 			atomic_store(&g->repairer, 0);
+			atomic_store(&g->waiters, 0);
 		}
 	}
 }
@@ -465,7 +510,8 @@ static int install(void)
 		.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | SA_RESTART,
 	}, old;
 
-	sigemptyset(&ours.sa_mask);
+	/* Nothing interrupts a repair (see repair). */
+	sigfillset(&ours.sa_mask);
 	/* What was there is saved before the handler can run. After a fork
 	 * that interrupted an installation, it may be ours already. */
 	if (sigaction(SIGBUS, NULL, &old) < 0)

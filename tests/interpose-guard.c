@@ -38,7 +38,7 @@ static madvise_fn real_madvise;
 static munmap_fn real_munmap;
 
 static atomic_int handlers_set;
-static atomic_int holding, held, mapped, faking, slow;
+static atomic_int holding, held, mapped, faking, slow, to_raise;
 
 __attribute__((constructor)) static void find_real_functions(void)
 {
@@ -115,6 +115,10 @@ int munmap(void *addr, size_t length)
 
 int madvise(void *addr, size_t length, int advice)
 {
+	int sig = atomic_exchange(&to_raise, 0);
+
+	if (sig)
+		raise(sig);
 	wait_if_held(HOLD_PROBE);
 	if (atomic_load(&faking))
 		return 0;
@@ -154,4 +158,9 @@ void fake_probes(int on)
 void slow_munmaps(int on)
 {
 	atomic_store(&slow, on);
+}
+
+void raise_at_probe(int sig)
+{
+	atomic_store(&to_raise, sig);
 }

@@ -28,4 +28,8 @@ void fake_probes(int on);
  * map the address again before the caller goes on. */
 void slow_munmaps(int on);
 
+/* The next madvise (a repair's probe) raises sig first, once: a signal
+ * that arrives in the middle of a repair. */
+void raise_at_probe(int sig);
+
 #endif

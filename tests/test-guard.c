@@ -869,6 +869,79 @@ static void *read_it(void *arg)
 	return NULL;
 }
 
+/* A thread that faults in a mapping another thread is repairing sleeps
+ * until the repair ends, rather than fault again and again (which, at a
+ * real-time priority, would keep the repairer from its CPU). */
+static void *touch_it(void *arg)
+{
+	touch(arg);
+	return NULL;
+}
+
+struct sleeper {
+	char *addr;
+	atomic_int tid;
+};
+
+static void *note_tid_and_touch(void *arg)
+{
+	struct sleeper *s = arg;
+
+	atomic_store(&s->tid, (int)syscall(SYS_gettid));
+	touch(s->addr);
+	return NULL;
+}
+
+/* The state letter of a thread of this process (R running, S sleeping). */
+static char thread_state(int tid)
+{
+	char path[64], buf[256], *paren;
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(paren);
+	return paren[2];
+}
+
+START_TEST(test_fault_during_a_repair_sleeps)
+{
+	size_t page = page_size();
+	struct mfd *m = filled_mfd("sleeper", 2);
+	char *p = map_guarded(m, 2 * page, RW);
+	struct sleeper s = { .addr = p + page };
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	pthread_t repairer, waiter;
+	int sleeping = 0;
+
+	peer_set_size(mfd_fd(m), 0);
+	hold(HOLD_PROBE);
+	ck_assert_int_eq(pthread_create(&repairer, NULL, touch_it, p), 0);
+	ck_assert_msg(wait_for_hold(10000), "no repair began");
+	ck_assert_int_eq(pthread_create(&waiter, NULL, note_tid_and_touch, &s), 0);
+	while (!atomic_load(&s.tid))
+		sched_yield();
+	for (int i = 0; i < 10; i++) {
+		nanosleep(&tick, NULL);
+		sleeping += thread_state(atomic_load(&s.tid)) == 'S';
+	}
+	release();
+	ck_assert_int_eq(pthread_join(repairer, NULL), 0);
+	ck_assert_int_eq(pthread_join(waiter, NULL), 0);
+	ck_assert_msg(sleeping == 10, "the waiting thread ran in %d of 10 looks", 10 - sleeping);
+	ck_assert_int_eq(touch(p + page), 0);
+	ck_assert_int_eq(mfd_unmap(p, 2 * page), 0);
+	mfd_free(m);
+}
+END_TEST
+
 /* The handler looks before it replaces: a page that the file backs again
  * by then (or that another thread has replaced since the fault) is left
  * as it is, and the access reads what is there now. */
@@ -948,6 +1021,48 @@ static int fault_no_probe_sees(void *arg)
 START_TEST(test_fault_no_probe_sees_ends)
 {
 	ck_assert_exited_ok(child_wait_status(fault_no_probe_sees, NULL, 10));
+}
+END_TEST
+
+/* A program's timeout handler that leaves with siglongjmp, its signal
+ * arriving in the middle of a repair: it runs only once the repair is
+ * made, so that no repair is left half made, the mapping pinned, for ever
+ * (another thread would fault in it for ever, mfd_unmap never return). */
+static sigjmp_buf timed_out;
+
+static void time_out(int sig)
+{
+	siglongjmp(timed_out, 1);
+}
+
+static int jump_out_of_a_repair(void *arg)
+{
+	struct sigaction sa = { .sa_handler = time_out };
+	char *p = broken_mapping(PROT_READ, LIBMEMFD_MAP_GUARD);
+	volatile int jumped = 0;
+	pthread_t other;
+
+	CHILD_CHECK(p);
+	sigemptyset(&sa.sa_mask);
+	CHILD_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	if (sigsetjmp(timed_out, 1) == 0) {
+		raise_at_probe(SIGUSR1);
+		touch(p + page_size());
+	} else {
+		jumped = 1;
+	}
+	CHILD_CHECK(jumped);
+	/* Another page of the mapping, from another thread. */
+	CHILD_CHECK(pthread_create(&other, NULL, touch_it, p) == 0);
+	CHILD_CHECK(pthread_join(other, NULL) == 0);
+	CHILD_CHECK(mfd_map_faulted(p) == 1);
+	CHILD_CHECK(mfd_unmap(p, 2 * page_size()) == 0);
+	return 0;
+}
+
+START_TEST(test_handler_that_jumps_out_of_a_repair)
+{
+	ck_assert_exited_ok(child_wait_status(jump_out_of_a_repair, NULL, 10));
 }
 END_TEST
 
@@ -1068,6 +1183,7 @@ END_TEST
 struct seen {
 	atomic_int calls;
 	int sig, code, errno_at_entry, usr1_blocked, bus_blocked, has_ucontext;
+	int usr2_blocked, winch_blocked;
 	void *addr;
 };
 
@@ -1086,6 +1202,8 @@ static void record(int sig, siginfo_t *info, void *ucontext)
 	seen->has_ucontext = ucontext != NULL;
 	seen->usr1_blocked = sigismember(&now, SIGUSR1);
 	seen->bus_blocked = sigismember(&now, SIGBUS);
+	seen->usr2_blocked = sigismember(&now, SIGUSR2);
+	seen->winch_blocked = sigismember(&now, SIGWINCH);
 	errno = EILSEQ; /* a handler may change errno; the program sees it */
 }
 
@@ -1126,19 +1244,26 @@ static int install_program_handler(int flags, int siginfo)
 static int program_handler_on_fault(void *arg)
 {
 	int flags = *(int *)arg;
+	sigset_t now, winch;
 	char *plain;
-	sigset_t now;
 
 	CHILD_CHECK(install_program_handler(flags, 1) == 0);
 	CHILD_CHECK(guard_works());
 	CHILD_CHECK(atomic_load(&seen->calls) == 0);
 	plain = broken_mapping(PROT_READ, 0);
 	CHILD_CHECK(plain);
+	/* Blocked where the fault interrupts: blocked in the handler too. */
+	sigemptyset(&winch);
+	sigaddset(&winch, SIGWINCH);
+	CHILD_CHECK(pthread_sigmask(SIG_BLOCK, &winch, NULL) == 0);
 	if (sigsetjmp(back, 1) == 0) {
 		errno = EDOM;
 		touch(plain + 1);
 		return __LINE__;
 	}
+	CHILD_CHECK(pthread_sigmask(SIG_UNBLOCK, &winch, NULL) == 0);
+	/* The mask the kernel would have set, not the library's handler's. */
+	CHILD_CHECK(seen->winch_blocked && !seen->usr2_blocked);
 	CHILD_CHECK(atomic_load(&seen->calls) == 1);
 	CHILD_CHECK(seen->sig == SIGBUS && seen->code == BUS_ADRERR && seen->addr == plain + 1);
 	CHILD_CHECK(seen->has_ucontext && seen->errno_at_entry == EDOM);
@@ -1984,6 +2109,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_unmap_waits_for_a_repair);
 	tcase_add_test(tc, test_unmap_of_own_mapping_at_a_reused_address);
 	tcase_add_test(tc, test_page_backed_again_is_left_alone);
+	tcase_add_test(tc, test_fault_during_a_repair_sleeps);
 	tcase_add_test(tc, test_write_only_page_backed_again_is_left_alone);
 	tcase_add_test(tc, test_fault_no_probe_sees_ends);
 	suite_add_tcase(s, tc);
@@ -1999,6 +2125,7 @@ Suite *guard_suite(void)
 	tcase_add_test(tc, test_sent_sigbus_interrupts_poll);
 	tcase_add_test(tc, test_repair_that_cannot_be_made);
 	tcase_add_test(tc, test_blocked_sigbus_is_not_guarded);
+	tcase_add_test(tc, test_handler_that_jumps_out_of_a_repair);
 	suite_add_tcase(s, tc);
 
 	tc = guard_tcase("fork");
