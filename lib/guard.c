@@ -105,6 +105,12 @@ static int starts_at(struct mfd_guard *g, uintptr_t addr)
 	return atomic_load_explicit(&g->start, memory_order_relaxed) == addr;
 }
 
+static int ends_at(struct mfd_guard *g, uintptr_t addr)
+{
+	return atomic_load_explicit(&g->start, memory_order_relaxed) +
+		       atomic_load_explicit(&g->length, memory_order_relaxed) == addr;
+}
+
 /*
  * Memory ordering. The handler pins an entry (an acquire increment of its
  * word) before it trusts the entry's fields, and unpins it (a release
@@ -259,6 +265,67 @@ static int replace(const struct mfd_guard *g, uintptr_t addr, size_t length)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
+static uintptr_t start_of(struct mfd_guard *g)
+{
+	return atomic_load_explicit(&g->start, memory_order_relaxed);
+}
+
+static uintptr_t end_of(struct mfd_guard *g)
+{
+	return start_of(g) + atomic_load_explicit(&g->length, memory_order_relaxed);
+}
+
+/* The guarded mapping that starts or ends at addr, pinned, if it is like g
+ * (a neighbour the kernel may have merged g's mapping with). */
+static struct mfd_guard *pin_neighbour(const struct mfd_guard *g,
+				       int (*match)(struct mfd_guard *, uintptr_t), uintptr_t addr)
+{
+	struct mfd_guard *n = find_and_pin(match, addr);
+
+	if (n && (n->prot != g->prot || n->granule != g->granule)) {
+		unpin(n);
+		n = NULL;
+	}
+	return n;
+}
+
+/*
+ * At vm.max_map_count, where even replacing the whole mapping failed: the
+ * kernel merged its mapping with a neighbour, a guarded mapping of the same
+ * file at the next offset, and replacing part of the merged one needs a
+ * split. Replace the whole run of guarded mappings around it that are like
+ * it, each marked faulted, in one mmap; should the merged mapping reach
+ * beyond them (into a mapping that is not guarded), nothing can be done.
+ */
+#define NEIGHBOURS_MAX 64
+
+static int replace_with_neighbours(struct mfd_guard *g)
+{
+	struct mfd_guard *pinned[NEIGHBOURS_MAX], *n;
+	uintptr_t start = start_of(g), end = end_of(g);
+	int below = 1, above = 1, done;
+	size_t count = 0;
+
+	while ((below || above) && count < NEIGHBOURS_MAX) {
+		if (below && (below = (n = pin_neighbour(g, ends_at, start)) != NULL)) {
+			pinned[count++] = n;
+			start = start_of(n);
+		}
+		if (above && count < NEIGHBOURS_MAX &&
+		    (above = (n = pin_neighbour(g, starts_at, end)) != NULL)) {
+			pinned[count++] = n;
+			end = end_of(n);
+		}
+	}
+	done = count > 0 && replace(g, start, end - start);
+	for (size_t i = 0; i < count; i++) {
+		if (done)
+			atomic_store_explicit(&pinned[i]->faulted, true, memory_order_relaxed);
+		unpin(pinned[i]);
+	}
+	return done;
+}
+
 #ifndef SYS_futex
 #define SYS_futex SYS_futex_time64 /* 32-bit machines born with a 64-bit time_t */
 #endif
@@ -321,8 +388,8 @@ static int repair(const siginfo_t *info, const void *ucontext)
 		/* Each replaced page splits the mapping: at vm.max_map_count
 		 * (ENOMEM) only replacing all of it needs no new mapping. */
 		done = replace(g, page, g->granule) ||
-		       (errno == ENOMEM && replace(g, atomic_load_explicit(&g->start, memory_order_relaxed),
-						   atomic_load_explicit(&g->length, memory_order_relaxed)));
+		       (errno == ENOMEM && (replace(g, start_of(g), end_of(g) - start_of(g)) ||
+					    (errno == ENOMEM && replace_with_neighbours(g))));
 		if (done) {
 			atomic_store_explicit(&g->faulted, true, memory_order_relaxed);
 			fault_repaired();

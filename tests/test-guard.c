@@ -2074,6 +2074,108 @@ START_TEST(test_at_max_map_count)
 }
 END_TEST
 
+/*
+ * Three guarded mappings of one file at consecutive offsets, placed so
+ * that the kernel merges them into one mapping: at the limit, replacing
+ * the middle one alone needs a split too, so the three are replaced at
+ * once. The process fills itself to the limit (mprotect splits, then
+ * mappings of a page), with no sysctl change; the lock keeps the test
+ * above from lowering the limit meanwhile.
+ */
+static int merged_at_the_limit(void *arg)
+{
+	size_t page = page_size(), n = 4 * page, spread, singles = 0;
+	long limit = *(long *)arg;
+	char *a, *b, *c, *area, *single[64];
+	int filled = 0, bad = 0;
+	struct mfd *m = NULL;
+	struct vma v;
+	void *q;
+
+	CHILD_CHECK(mfd_new(&m, "merged", 0) == 0 && mfd_set_size(m, 3 * n) == 0);
+	/* Top down, each below the last, at the offset below it. */
+	CHILD_CHECK(mfd_map(m, 2 * n, n, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
+	c = q;
+	CHILD_CHECK(mfd_map(m, n, n, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
+	b = q;
+	CHILD_CHECK(mfd_map(m, 0, n, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
+	a = q;
+	if (b != a + n || c != b + n || !vma_at(b, &v) || v.start != (uintptr_t)a ||
+	    v.end != (uintptr_t)(c + n))
+		return SKIPPED;
+	CHILD_CHECK(mfd_pwrite(m, "abc", 3, 0) == 3);
+	CHILD_CHECK(peer_resize(mfd_fd(m), 0) == 0);
+
+	spread = (size_t)limit * 2 + 2;
+	area = mmap(NULL, spread * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		    -1, 0);
+	CHILD_CHECK(area != MAP_FAILED);
+	/* Nothing from here may allocate until the area is given back. */
+	for (size_t k = 1; k < spread; k += 2) {
+		if (mprotect(area + k * page, page, PROT_READ) < 0) {
+			filled = errno == ENOMEM;
+			break;
+		}
+	}
+	/* Up to one past the limit (mmap refuses only above it), then one
+	 * back: exactly at it, where no split is left. */
+	while (filled && singles < ARRAY_SIZE(single)) {
+		single[singles] = mmap(NULL, page, singles % 2 ? PROT_READ : PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (single[singles] == MAP_FAILED)
+			break;
+		singles++;
+	}
+	if (filled && singles > 0 && singles < ARRAY_SIZE(single)) {
+		munmap(single[--singles], page);
+		if (touch(b + page) != 0 || touch(a) != 0 || touch(c + n - 1) != 0)
+			bad = __LINE__;
+	} else {
+		bad = -1;
+	}
+	while (singles > 0)
+		munmap(single[--singles], page);
+	munmap(area, spread * page);
+	CHILD_CHECK(bad != -1);
+	CHILD_CHECK(bad == 0);
+	CHILD_CHECK(mfd_map_faulted(a) == 1 && mfd_map_faulted(b) == 1 && mfd_map_faulted(c) == 1);
+	CHILD_CHECK(vma_at(b, &v) && !v.file && v.start <= (uintptr_t)a && v.end >= (uintptr_t)(c + n));
+	poke(b, 1);
+	CHILD_CHECK(mfd_unmap(b, n) == 0 && mfd_unmap(a, n) == 0 && mfd_unmap(c, n) == 0);
+	mfd_free(m);
+	return 0;
+}
+
+START_TEST(test_merged_mappings_at_the_limit)
+{
+	int sysctl, lock, status;
+	long limit;
+
+	if (running_under_valgrind()) {
+		note_skipped("valgrind keeps mappings of its own, too many to fill to the limit");
+		return;
+	}
+	sysctl = open(MAX_MAP_COUNT, O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(sysctl, 0);
+	lock = open(MAX_MAP_COUNT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock >= 0)
+		ck_assert_int_eq(flock(lock, LOCK_EX), 0);
+	limit = read_number(sysctl);
+	close(sysctl);
+	if (limit <= 0 || limit > 1000000) {
+		note_skipped("vm.max_map_count is too high to fill a process to it");
+	} else {
+		status = child_wait_status(merged_at_the_limit, &limit, 60);
+		if (WIFEXITED(status) && child_result == SKIPPED)
+			note_skipped("the kernel did not merge the three mappings");
+		else
+			ck_assert_exited_ok(status);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+END_TEST
+
 /* Each test case of the suite, its test processes' stacks grown first. */
 static TCase *guard_tcase(const char *name)
 {
@@ -2143,6 +2245,7 @@ Suite *guard_suite(void)
 	tc = guard_tcase("max_map_count");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_at_max_map_count);
+	tcase_add_test(tc, test_merged_mappings_at_the_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }
