@@ -206,14 +206,14 @@ static enum verdict probe(uintptr_t page, size_t length, int advice)
  */
 static int would_fault(uintptr_t page, size_t length, int prot, const void *ucontext)
 {
-	int write = fault_was_write(ucontext), first, second;
+	int known = fault_was_write(ucontext), write, first, second;
 	enum verdict v;
 
-	if (write < 0)
-		write = (prot & PROT_WRITE) != 0;
+	write = known < 0 ? (prot & PROT_WRITE) != 0 : known;
 	first = write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ;
-	/* A backed page is backed for reading too; not the other way. */
-	second = write ? 0 : MADV_POPULATE_WRITE;
+	/* A page backed for writing is backed for reading too, not the
+	 * other way: a known write has no second probe. */
+	second = !write ? MADV_POPULATE_WRITE : known < 0 ? MADV_POPULATE_READ : 0;
 	v = probe(page, length, first);
 	if (v == CANNOT_TELL && second)
 		v = probe(page, length, second);
@@ -432,22 +432,44 @@ static int faults_again(const siginfo_t *info)
 	}
 }
 
+/* The page size, for the handler: set before it is installed. */
+static size_t handler_page_size;
+
+/*
+ * Whether a fault outside the guarded mappings happens again when the
+ * access is made again: probed as for a guarded mapping, of a protection
+ * not known (a probe for writing that cannot tell is followed by one for
+ * reading).
+ */
+static int fault_persists(const siginfo_t *info, const void *ucontext)
+{
+	uintptr_t at = (uintptr_t)info->si_addr & ~(uintptr_t)(handler_page_size - 1);
+
+	return would_fault(at, handler_page_size, PROT_READ | PROT_WRITE, ucontext) ||
+	       faulting_for_ever(at);
+}
+
 /*
  * End the process as the default action would. A fault is left to happen
  * again under SIG_DFL once the handler returns: the process ends at the
  * access itself, with the kernel's own siginfo, and a core shows that
- * access on top rather than this handler. (Should the file have grown
- * back meanwhile, the access goes on, as it would have a moment later.)
- * What was sent is sent again, as it was.
+ * access on top rather than this handler. Should the file have grown back
+ * meanwhile (the probe after SIG_DFL is set finds the page backed), the
+ * handler that was there is put back before the access goes on, so that
+ * one fault elsewhere does not leave the process unguarded for good. What
+ * was sent is sent again, as it was.
  */
-static void as_default(int sig, siginfo_t *info)
+static void as_default(int sig, siginfo_t *info, void *ucontext)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, was;
 
 	sigemptyset(&dfl.sa_mask);
-	sigaction(sig, &dfl, NULL);
-	if (info && faults_again(info))
+	sigaction(sig, &dfl, &was);
+	if (info && faults_again(info)) {
+		if (info->si_code == BUS_ADRERR && !fault_persists(info, ucontext))
+			sigaction(sig, &was, NULL);
 		return;
+	}
 	if (!info || syscall(SYS_rt_tgsigqueueinfo, getpid(), this_thread(), sig, info) < 0)
 		raise(sig);
 }
@@ -501,7 +523,7 @@ static void chain(int sig, siginfo_t *info, void *ucontext, int saved_errno)
 		handler = SIG_DFL;
 	}
 	if (handler == SIG_DFL || is_ours(&previous)) {
-		as_default(sig, info);
+		as_default(sig, info, ucontext);
 		errno = saved_errno;
 		return;
 	}
@@ -613,6 +635,7 @@ static int install_handler(void)
 			return 0;
 		sched_yield();
 	}
+	handler_page_size = (size_t)mfd_page_size();
 	err = install();
 	atomic_store_explicit(&install_state, err < 0 ? NOT_INSTALLED : INSTALLED,
 			      memory_order_release);

@@ -38,6 +38,7 @@ static madvise_fn real_madvise;
 static munmap_fn real_munmap;
 
 static atomic_int handlers_set;
+static void (*_Atomic at_default)(void);
 static atomic_int holding, held, mapped, faking, slow, to_raise;
 
 __attribute__((constructor)) static void find_real_functions(void)
@@ -54,8 +55,15 @@ __attribute__((constructor)) static void find_real_functions(void)
 
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (sig == SIGBUS && act)
+	if (sig == SIGBUS && act) {
 		atomic_fetch_add(&handlers_set, 1);
+		if (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL) {
+			void (*fn)(void) = atomic_exchange(&at_default, NULL);
+
+			if (fn)
+				fn();
+		}
+	}
 	find_real_functions();
 	return real_sigaction(sig, act, old);
 }
@@ -163,4 +171,9 @@ void slow_munmaps(int on)
 void raise_at_probe(int sig)
 {
 	atomic_store(&to_raise, sig);
+}
+
+void at_sigbus_default(void (*fn)(void))
+{
+	atomic_store(&at_default, fn);
 }

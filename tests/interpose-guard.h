@@ -32,4 +32,7 @@ void slow_munmaps(int on);
  * that arrives in the middle of a repair. */
 void raise_at_probe(int sig);
 
+/* The next sigaction that sets SIGBUS to SIG_DFL calls fn first, once. */
+void at_sigbus_default(void (*fn)(void));
+
 #endif

@@ -1097,10 +1097,43 @@ static int default_on_kill(void *arg)
 	return __LINE__;
 }
 
+/* A fault outside the guarded mappings, under SIG_DFL, whose file grows
+ * back as the handler puts the default in place: the access goes on, and
+ * the library's handler is back, guarding what it guarded. */
+static int grow_back_fd = -1;
+
+static void grow_back(void)
+{
+	if (ftruncate(grow_back_fd, (off_t)page_size()) < 0)
+		_exit(101);
+}
+
+static int default_then_grown_back(void *arg)
+{
+	struct sigaction sa;
+	struct mfd *m = NULL;
+	void *plain;
+
+	CHILD_CHECK(set_handler(SIG_DFL) == 0);
+	CHILD_CHECK(guard_works());
+	CHILD_CHECK(mfd_new(&m, "grown-back", 0) == 0 && mfd_set_size(m, page_size()) == 0);
+	CHILD_CHECK(mfd_map(m, 0, page_size(), PROT_READ, 0, &plain) == 0);
+	CHILD_CHECK(peer_resize(mfd_fd(m), 0) == 0);
+	grow_back_fd = mfd_fd(m);
+	at_sigbus_default(grow_back);
+	CHILD_CHECK(touch(plain) == 0);
+	CHILD_CHECK(sigaction(SIGBUS, NULL, &sa) == 0 && (sa.sa_flags & SA_SIGINFO));
+	CHILD_CHECK(guard_works());
+	CHILD_CHECK(mfd_unmap(plain, page_size()) == 0);
+	mfd_free(m);
+	return 0;
+}
+
 START_TEST(test_default_still_ends_the_process)
 {
 	ck_assert_killed_by(child_wait_status(default_on_fault, NULL, 30), SIGBUS);
 	ck_assert_killed_by(child_wait_status(default_on_kill, NULL, 30), SIGBUS);
+	ck_assert_exited_ok(child_wait_status(default_then_grown_back, NULL, 30));
 }
 END_TEST
 
