@@ -403,20 +403,14 @@ static int repair(const siginfo_t *info, const void *ucontext)
 /* The handler and what was there before it --------------------------------- */
 
 /*
- * The disposition the library's handler replaced; written before the
- * handler is installed (the kernel's sigaction orders it before any
- * delivery), never changed after.
+ * The disposition the library's handler replaced: what the sigaction that
+ * installed it returned, written just after (see install_handler), never
+ * changed after; installed says it has been (release).
  */
 static struct sigaction previous;
+static atomic_bool installed;
 /* SA_RESETHAND: the previous handler has had its one call. */
 static atomic_bool previous_used;
-
-static void on_sigbus(int sig, siginfo_t *info, void *ucontext);
-
-static int is_ours(const struct sigaction *sa)
-{
-	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_sigbus;
-}
 
 /* The faults that happen again when the access is made again. */
 static int faults_again(const siginfo_t *info)
@@ -508,9 +502,15 @@ static void call_program_handler(const struct sigaction *sa, int sig, siginfo_t 
 /* A SIGBUS that is no fault of a guarded mapping, as if libmemfd were absent. */
 static void chain(int sig, siginfo_t *info, void *ucontext, int saved_errno)
 {
-	void (*handler)(int) = previous.sa_handler;
+	void (*handler)(int);
 	int code = info ? info->si_code : SI_USER;
 
+	/* Another thread's SIGBUS may come between the sigaction that
+	 * installed the handler and the store of what it returned: that is
+	 * a few instructions away, in a thread that no signal interrupts. */
+	while (!atomic_load_explicit(&installed, memory_order_acquire))
+		sched_yield();
+	handler = previous.sa_handler;
 	if ((previous.sa_flags & SA_RESETHAND) && handler != SIG_DFL && handler != SIG_IGN &&
 	    atomic_exchange_explicit(&previous_used, true, memory_order_relaxed))
 		handler = SIG_DFL;
@@ -522,7 +522,7 @@ static void chain(int sig, siginfo_t *info, void *ucontext, int saved_errno)
 		}
 		handler = SIG_DFL;
 	}
-	if (handler == SIG_DFL || is_ours(&previous)) {
+	if (handler == SIG_DFL) {
 		as_default(sig, info, ucontext);
 		errno = saved_errno;
 		return;
@@ -559,11 +559,21 @@ LIBMEMFD_EXPORT int mfd_handle_sigbus(int sig, void *info, void *ucontext)
 
 /* Installing the handler, once ---------------------------------------------- */
 
-enum { NOT_INSTALLED, INSTALLING, INSTALLED };
-static atomic_int install_state;
-
+/* Held while the handler is installed, and across fork, so that a child
+ * never starts with an installation half made. */
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static int atfork_error;
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&install_lock);
+}
+
+static void after_fork_in_parent(void)
+{
+	pthread_mutex_unlock(&install_lock);
+}
 
 /*
  * A child of fork has only the thread that forked: every pin, repair or
@@ -573,8 +583,7 @@ static int atfork_error;
  */
 static void after_fork_in_child(void)
 {
-	if (atomic_load(&install_state) == INSTALLING)
-		atomic_store(&install_state, NOT_INSTALLED);
+	pthread_mutex_unlock(&install_lock);
 	for (struct chunk *c = atomic_load(&chunks); c; c = c->next) {
 		for (size_t i = 0; i < c->count; i++) {
 			struct mfd_guard *g = &c->entries[i];
@@ -589,9 +598,12 @@ static void after_fork_in_child(void)
 
 static void register_atfork(void)
 {
-	atfork_error = pthread_atfork(NULL, NULL, after_fork_in_child);
+	atfork_error = pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 
+/* One sigaction installs ours and returns what was there: a handler that
+ * another thread installs meanwhile is either replaced and kept in
+ * previous, or installed after ours (and calls mfd_handle_sigbus). */
 static int install(void)
 {
 	struct sigaction ours = {
@@ -601,14 +613,10 @@ static int install(void)
 
 	/* Nothing interrupts a repair (see repair). */
 	sigfillset(&ours.sa_mask);
-	/* What was there is saved before the handler can run. After a fork
-	 * that interrupted an installation, it may be ours already. */
-	if (sigaction(SIGBUS, NULL, &old) < 0)
+	if (sigaction(SIGBUS, &ours, &old) < 0)
 		return -errno;
-	if (!is_ours(&old))
-		previous = old;
-	if (sigaction(SIGBUS, &ours, NULL) < 0)
-		return -errno;
+	previous = old;
+	atomic_store_explicit(&installed, true, memory_order_release);
 	return 0;
 }
 
@@ -616,29 +624,29 @@ static int install(void)
  * Install the handler at the first guarded mapping, and never again: a
  * program that puts its own in its place later keeps it (and calls
  * mfd_handle_sigbus). Threads making their first guarded mappings at once
- * wait for the one that installs it.
+ * wait for the one that installs it. No signal is taken meanwhile: the
+ * library's handler, run here before previous is written, would wait for
+ * it for ever, and a fork from a handler for the lock.
  */
 static int install_handler(void)
 {
-	int state, err;
+	sigset_t all, mask;
+	int err = 0;
 
-	if (atomic_load_explicit(&install_state, memory_order_acquire) == INSTALLED)
+	if (atomic_load_explicit(&installed, memory_order_acquire))
 		return 0;
 	pthread_once(&atfork_once, register_atfork);
 	if (atfork_error)
 		return -atfork_error;
-	for (;;) {
-		state = NOT_INSTALLED;
-		if (atomic_compare_exchange_weak(&install_state, &state, INSTALLING))
-			break;
-		if (state == INSTALLED)
-			return 0;
-		sched_yield();
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &mask);
+	pthread_mutex_lock(&install_lock);
+	if (!atomic_load_explicit(&installed, memory_order_relaxed)) {
+		handler_page_size = (size_t)mfd_page_size();
+		err = install();
 	}
-	handler_page_size = (size_t)mfd_page_size();
-	err = install();
-	atomic_store_explicit(&install_state, err < 0 ? NOT_INSTALLED : INSTALLED,
-			      memory_order_release);
+	pthread_mutex_unlock(&install_lock);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 	return err;
 }
 

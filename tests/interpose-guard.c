@@ -53,8 +53,15 @@ __attribute__((constructor)) static void find_real_functions(void)
 		real_munmap = (munmap_fn)dlsym(RTLD_NEXT, "munmap");
 }
 
+static void nap(void);
+
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+	if (sig == SIGBUS && act && (act->sa_flags & SA_SIGINFO) &&
+	    atomic_load(&holding) == HOLD_INSTALL && !atomic_exchange(&held, 1)) {
+		while (atomic_load(&holding) == HOLD_INSTALL)
+			nap();
+	}
 	if (sig == SIGBUS && act) {
 		atomic_fetch_add(&handlers_set, 1);
 		if (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL) {

@@ -11,8 +11,9 @@ int sigbus_handlers_set(void);
 
 /* What a handler may be made to wait in, before the call, until released:
  * a repair's mmap (anonymous, MAP_FIXED), or the madvise that probes the
- * page first. */
-enum hold { HOLD_REPAIR = 1, HOLD_PROBE };
+ * page first; or the first sigaction that installs a SA_SIGINFO handler
+ * for SIGBUS (the library's), alone. */
+enum hold { HOLD_REPAIR = 1, HOLD_PROBE, HOLD_INSTALL };
 void hold(enum hold what);
 /* Wait until a handler waits; 0 if none did within timeout_ms. */
 int wait_for_hold(int timeout_ms);

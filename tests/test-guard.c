@@ -108,6 +108,8 @@ static int set_handler(void (*handler)(int))
 	return sigaction(SIGBUS, &sa, NULL);
 }
 
+static int guard_works(void);
+
 /* Guarded mappings at work ------------------------------------------------ */
 
 START_TEST(test_shrunk_page_is_replaced_alone)
@@ -732,9 +734,75 @@ static int race_to_install(void *arg)
 	return 0;
 }
 
+/* The same, the first installer held inside its sigaction while the
+ * others come: they wait for it, and none installs the handler again. */
+static int race_to_a_held_install(void *arg)
+{
+	enum { N = 4 };
+	struct first_mapping f[N];
+	pthread_t threads[N];
+	pthread_barrier_t barrier;
+	struct timespec a_while = { 0, 100 * 1000 * 1000 };
+	struct mfd *m = NULL;
+	int before;
+
+	CHILD_CHECK(set_handler(count_calls) == 0);
+	before = sigbus_handlers_set();
+	CHILD_CHECK(mfd_new(&m, "first", 0) == 0 && mfd_set_size(m, page_size()) == 0);
+	CHILD_CHECK(pthread_barrier_init(&barrier, NULL, 1) == 0);
+	hold(HOLD_INSTALL);
+	for (int i = 0; i < N; i++) {
+		f[i] = (struct first_mapping){ .m = m, .barrier = &barrier, .result = 1 };
+		CHILD_CHECK(pthread_create(&threads[i], NULL, make_first_mapping, &f[i]) == 0);
+		if (i == 0)
+			CHILD_CHECK(wait_for_hold(10000));
+	}
+	nanosleep(&a_while, NULL);
+	release();
+	for (int i = 0; i < N; i++) {
+		CHILD_CHECK(pthread_join(threads[i], NULL) == 0);
+		CHILD_CHECK(f[i].result == 0);
+	}
+	CHILD_CHECK(sigbus_handlers_set() == before + 1);
+	CHILD_CHECK(kill(getpid(), SIGBUS) == 0);
+	CHILD_CHECK(atomic_load(&program_handler_calls) == 1);
+	mfd_free(m);
+	return 0;
+}
+
+/* A handler that the program installs from another thread while the
+ * library installs its own (held just before its sigaction) is not lost:
+ * it is the one before the library's, called for what is not a guarded
+ * mapping's. */
+static int program_installs_meanwhile(void *arg)
+{
+	struct first_mapping f;
+	pthread_barrier_t barrier;
+	pthread_t first;
+	struct mfd *m = NULL;
+
+	CHILD_CHECK(set_handler(SIG_DFL) == 0);
+	CHILD_CHECK(mfd_new(&m, "meanwhile", 0) == 0 && mfd_set_size(m, page_size()) == 0);
+	CHILD_CHECK(pthread_barrier_init(&barrier, NULL, 1) == 0);
+	f = (struct first_mapping){ .m = m, .barrier = &barrier, .result = 1 };
+	hold(HOLD_INSTALL);
+	CHILD_CHECK(pthread_create(&first, NULL, make_first_mapping, &f) == 0);
+	CHILD_CHECK(wait_for_hold(10000));
+	CHILD_CHECK(set_handler(count_calls) == 0);
+	release();
+	CHILD_CHECK(pthread_join(first, NULL) == 0 && f.result == 0);
+	CHILD_CHECK(kill(getpid(), SIGBUS) == 0);
+	CHILD_CHECK(atomic_load(&program_handler_calls) == 1);
+	CHILD_CHECK(guard_works());
+	mfd_free(m);
+	return 0;
+}
+
 START_TEST(test_installed_once_by_racing_threads)
 {
 	ck_assert_exited_ok(child_wait_status(race_to_install, NULL, 60));
+	ck_assert_exited_ok(child_wait_status(race_to_a_held_install, NULL, 60));
+	ck_assert_exited_ok(child_wait_status(program_installs_meanwhile, NULL, 60));
 }
 END_TEST
 
