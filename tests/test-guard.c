@@ -1130,6 +1130,12 @@ static int jump_out_of_a_repair(void *arg)
 
 START_TEST(test_handler_that_jumps_out_of_a_repair)
 {
+	if (running_under_valgrind()) {
+		/* valgrind 3.19 takes SA_NODEFER for the old SA_NOMASK and
+		 * blocks nothing of sa_mask while the handler runs. */
+		note_skipped("valgrind ignores the sa_mask of a handler with SA_NODEFER");
+		return;
+	}
 	ck_assert_exited_ok(child_wait_status(jump_out_of_a_repair, NULL, 10));
 }
 END_TEST
