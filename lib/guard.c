@@ -133,6 +133,7 @@ static struct mfd_guard *pin_if(struct mfd_guard *g, int (*match)(struct mfd_gua
 
 	if (state_of(atomic_load_explicit(&g->word, memory_order_relaxed)) != LIVE || !match(g, addr))
 		return NULL;
+	MFD_RACE_WINDOW(MFD_RACE_PIN);
 	word = atomic_fetch_add_explicit(&g->word, 1, memory_order_acquire);
 	if (state_of(word) == LIVE && match(g, addr))
 		return g;
@@ -767,6 +768,7 @@ static struct mfd_guard *retire(uintptr_t addr, size_t length, int *overlap)
 				continue;
 			/* The weak CAS fails too when a handler's pin comes or goes. */
 			while (state_of(word) == LIVE && same_range(g, addr, length)) {
+				MFD_RACE_WINDOW(MFD_RACE_RETIRE);
 				if (!atomic_compare_exchange_weak_explicit(
 					    &g->word, &word, word + STATE(DYING) - STATE(LIVE),
 					    memory_order_acquire, memory_order_acquire))

@@ -149,4 +149,22 @@ void mfd_guard_cancel(struct mfd_guard *entry);
 #define MFD_GUARD_NONE 1
 int mfd_guard_unmap(void *addr, size_t length);
 
+/*
+ * Race windows of guard.c: a test build (tests/test-guard-races.c, which
+ * compiles lib/ into itself) defines LIBMEMFD_RACE_WINDOWS and
+ * mfd_race_window(), and makes happen in a window what another thread
+ * could. Nothing at all otherwise.
+ */
+enum mfd_race_window {
+	MFD_RACE_PIN,	 /* pin_if: the entry looked LIVE and matching */
+	MFD_RACE_RETIRE, /* retire: the entry looked LIVE and the same range */
+	MFD_RACE_WINDOWS
+};
+#ifdef LIBMEMFD_RACE_WINDOWS
+void mfd_race_window(enum mfd_race_window window);
+#define MFD_RACE_WINDOW(window) mfd_race_window(window)
+#else
+#define MFD_RACE_WINDOW(window) ((void)0)
+#endif
+
 #endif /* LIBMEMFD_PRIVATE_H */
