@@ -276,14 +276,14 @@ static uintptr_t end_of(struct mfd_guard *g)
 	return start_of(g) + atomic_load_explicit(&g->length, memory_order_relaxed);
 }
 
-/* The guarded mapping that starts or ends at addr, pinned, if it is like g
- * (a neighbour the kernel may have merged g's mapping with). */
+/* The guarded mapping that starts or ends at addr, pinned, if it has g's
+ * protection (which a neighbour the kernel merged g's mapping with has). */
 static struct mfd_guard *pin_neighbour(const struct mfd_guard *g,
 				       int (*match)(struct mfd_guard *, uintptr_t), uintptr_t addr)
 {
 	struct mfd_guard *n = find_and_pin(match, addr);
 
-	if (n && (n->prot != g->prot || n->granule != g->granule)) {
+	if (n && n->prot != g->prot) {
 		unpin(n);
 		n = NULL;
 	}
@@ -292,38 +292,56 @@ static struct mfd_guard *pin_neighbour(const struct mfd_guard *g,
 
 /*
  * At vm.max_map_count, where even replacing the whole mapping failed: the
- * kernel merged its mapping with a neighbour, a guarded mapping of the same
- * file at the next offset, and replacing part of the merged one needs a
- * split. Replace the whole run of guarded mappings around it that are like
- * it, each marked faulted, in one mmap; should the merged mapping reach
- * beyond them (into a mapping that is not guarded), nothing can be done.
+ * kernel merged its mapping with neighbours, guarded mappings of the same
+ * file at the next offsets, and replacing a part in the middle of the
+ * merged one needs a split (a part at either end needs none). Replace it
+ * with the run of guarded mappings of its protection below it, else with
+ * the run above (up to NEIGHBOURS_MAX neighbours in all, pinned
+ * meanwhile), in one mmap, the entries replaced marked faulted: the pages
+ * of the other run stay the file's. Where the merged mapping reaches
+ * beyond the runs on both sides (into mappings that are not guarded),
+ * nothing can be done.
  */
 #define NEIGHBOURS_MAX 64
+
+static int replace_run(struct mfd_guard *g, struct mfd_guard **pinned, size_t from, size_t to)
+{
+	uintptr_t start = start_of(g), end = end_of(g);
+
+	for (size_t i = from; i < to; i++) {
+		start = start_of(pinned[i]) < start ? start_of(pinned[i]) : start;
+		end = end_of(pinned[i]) > end ? end_of(pinned[i]) : end;
+	}
+	if (!replace(g, start, end - start))
+		return 0;
+	for (size_t i = from; i < to; i++)
+		atomic_store_explicit(&pinned[i]->faulted, true, memory_order_relaxed);
+	return 1;
+}
 
 static int replace_with_neighbours(struct mfd_guard *g)
 {
 	struct mfd_guard *pinned[NEIGHBOURS_MAX], *n;
-	uintptr_t start = start_of(g), end = end_of(g);
-	int below = 1, above = 1, done;
-	size_t count = 0;
+	uintptr_t edge = start_of(g);
+	size_t count = 0, below;
+	int done;
 
-	while ((below || above) && count < NEIGHBOURS_MAX) {
-		if (below && (below = (n = pin_neighbour(g, ends_at, start)) != NULL)) {
-			pinned[count++] = n;
-			start = start_of(n);
-		}
-		if (above && count < NEIGHBOURS_MAX &&
-		    (above = (n = pin_neighbour(g, starts_at, end)) != NULL)) {
-			pinned[count++] = n;
-			end = end_of(n);
-		}
+	while (count < NEIGHBOURS_MAX && (n = pin_neighbour(g, ends_at, edge))) {
+		pinned[count++] = n;
+		edge = start_of(n);
 	}
-	done = count > 0 && replace(g, start, end - start);
-	for (size_t i = 0; i < count; i++) {
-		if (done)
-			atomic_store_explicit(&pinned[i]->faulted, true, memory_order_relaxed);
+	below = count;
+	edge = end_of(g);
+	while (count < NEIGHBOURS_MAX && (n = pin_neighbour(g, starts_at, edge))) {
+		pinned[count++] = n;
+		edge = end_of(n);
+	}
+	/* A run that reaches neither end of the merged mapping needs a
+	 * split, and so would both runs together. */
+	done = (below > 0 && replace_run(g, pinned, 0, below)) ||
+	       (count > below && errno == ENOMEM && replace_run(g, pinned, below, count));
+	for (size_t i = 0; i < count; i++)
 		unpin(pinned[i]);
-	}
 	return done;
 }
 
@@ -662,6 +680,7 @@ static struct mfd_guard *claim_free_entry(void)
 
 			/* A handler may hold a passing pin on a free entry. */
 			while (state_of(word) == FREE) {
+				MFD_RACE_WINDOW(MFD_RACE_CLAIM);
 				if (atomic_compare_exchange_weak_explicit(
 					    &g->word, &word, word + STATE(FILLING),
 					    memory_order_acquire, memory_order_relaxed))
@@ -686,6 +705,7 @@ static struct mfd_guard *grow(void)
 	atomic_init(&c->entries[0].word, STATE(FILLING));
 	atomic_fetch_add(&entries_total, count);
 	head = atomic_load_explicit(&chunks, memory_order_relaxed);
+	MFD_RACE_WINDOW(MFD_RACE_GROW);
 	do
 		c->next = head;
 	while (!atomic_compare_exchange_weak_explicit(&chunks, &head, c, memory_order_release,

@@ -158,6 +158,8 @@ int mfd_guard_unmap(void *addr, size_t length);
 enum mfd_race_window {
 	MFD_RACE_PIN,	 /* pin_if: the entry looked LIVE and matching */
 	MFD_RACE_RETIRE, /* retire: the entry looked LIVE and the same range */
+	MFD_RACE_CLAIM,	 /* claim_free_entry: the entry looked FREE */
+	MFD_RACE_GROW,	 /* grow: the new chunk is about to be pushed */
 	MFD_RACE_WINDOWS
 };
 #ifdef LIBMEMFD_RACE_WINDOWS

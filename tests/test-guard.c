@@ -1876,19 +1876,26 @@ static int write_to_full_tmpfs(void *arg)
 	return 0;
 }
 
-START_TEST(test_full_tmpfs)
+/* fn(&guarded) in a child, unguarded and then guarded: the first must end
+ * with SIGBUS (the fault is real), the second go on. */
+static void ck_assert_only_the_guard_survives(int (*fn)(void *arg), const char *skip_why,
+					      int timeout_s)
 {
-	int guarded = 0, status = child_wait_status(write_to_full_tmpfs, &guarded, 30);
+	int guarded = 0, status = child_wait_status(fn, &guarded, timeout_s);
 
 	if (WIFEXITED(status) && child_result == SKIPPED) {
-		note_skipped("no private mount namespace and tmpfs here (needs root)");
+		note_skipped(skip_why);
 		return;
 	}
-	/* Unguarded, a full tmpfs ends the process... */
 	ck_assert_killed_by(status, SIGBUS);
 	guarded = 1;
-	/* ...guarded, the writes go on. */
-	ck_assert_exited_ok(child_wait_status(write_to_full_tmpfs, &guarded, 30));
+	ck_assert_exited_ok(child_wait_status(fn, &guarded, timeout_s));
+}
+
+START_TEST(test_full_tmpfs)
+{
+	ck_assert_only_the_guard_survives(write_to_full_tmpfs,
+					  "no private mount namespace and tmpfs here (needs root)", 30);
 }
 END_TEST
 
@@ -1968,17 +1975,12 @@ static int write_to_full_disk(void *arg)
 	return 0;
 }
 
+/* Guarded, the write is repaired and goes on, not faulted at for ever. */
 START_TEST(test_write_to_a_hole_on_a_full_disk)
 {
-	int guarded = 0, status = child_wait_status(write_to_full_disk, &guarded, 10);
-
-	if (WIFEXITED(status) && child_result == SKIPPED) {
-		note_skipped("no loop device, ext4 and private mount namespace here (needs root)");
-		return;
-	}
-	ck_assert_killed_by(status, SIGBUS);
-	guarded = 1;
-	ck_assert_exited_ok(child_wait_status(write_to_full_disk, &guarded, 10));
+	ck_assert_only_the_guard_survives(
+		write_to_full_disk, "no loop device, ext4 and private mount namespace here (needs root)",
+		10);
 }
 END_TEST
 
@@ -2186,42 +2188,39 @@ START_TEST(test_at_max_map_count)
 END_TEST
 
 /*
- * Three guarded mappings of one file at consecutive offsets, placed so
- * that the kernel merges them into one mapping: at the limit, replacing
- * the middle one alone needs a split too, so the three are replaced at
- * once. The process fills itself to the limit (mprotect splits, then
- * mappings of a page), with no sysctl change; the lock keeps the test
- * above from lowering the limit meanwhile.
+ * Guarded mappings of one file at consecutive offsets, placed so that the
+ * kernel merges them into one mapping: at the limit, replacing one alone
+ * needs a split too, so the run of guarded mappings of its protection
+ * around it is replaced at once. The process fills itself to the limit
+ * (mprotect splits, then mappings of a page), with no sysctl change; the
+ * lock keeps the test above from lowering the limit meanwhile.
  */
-static int merged_at_the_limit(void *arg)
+#define RUN_MAX 70
+
+struct merged_run {
+	/* Mappings of 256 pages each, the first at the lowest address: g
+	 * guarded, u not guarded, r guarded and PROT_READ (not merged). */
+	const char *kinds;
+	int fault; /* the one touched at the limit */
+	/* After: f faulted (replaced), s still the file's; NULL: the
+	 * process dies of SIGBUS (nothing could be replaced). */
+	const char *after;
+	long limit;
+};
+
+/* Fill the process to exactly vm.max_map_count, touch, give it all back:
+ * what the touch read, or -1 if the limit was not reached. Nothing in
+ * between may allocate. */
+static int touch_at_the_limit(const char *addr, long limit)
 {
-	size_t page = page_size(), n = 4 * page, spread, singles = 0;
-	long limit = *(long *)arg;
-	char *a, *b, *c, *area, *single[64];
-	int filled = 0, bad = 0;
-	struct mfd *m = NULL;
-	struct vma v;
-	void *q;
+	size_t page = page_size(), spread = (size_t)limit * 2 + 2, singles = 0;
+	char *area, *single[64];
+	int filled = 0, result = -1;
 
-	CHILD_CHECK(mfd_new(&m, "merged", 0) == 0 && mfd_set_size(m, 3 * n) == 0);
-	/* Top down, each below the last, at the offset below it. */
-	CHILD_CHECK(mfd_map(m, 2 * n, n, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
-	c = q;
-	CHILD_CHECK(mfd_map(m, n, n, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
-	b = q;
-	CHILD_CHECK(mfd_map(m, 0, n, RW, LIBMEMFD_MAP_GUARD, &q) == 0);
-	a = q;
-	if (b != a + n || c != b + n || !vma_at(b, &v) || v.start != (uintptr_t)a ||
-	    v.end != (uintptr_t)(c + n))
-		return SKIPPED;
-	CHILD_CHECK(mfd_pwrite(m, "abc", 3, 0) == 3);
-	CHILD_CHECK(peer_resize(mfd_fd(m), 0) == 0);
-
-	spread = (size_t)limit * 2 + 2;
 	area = mmap(NULL, spread * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		    -1, 0);
-	CHILD_CHECK(area != MAP_FAILED);
-	/* Nothing from here may allocate until the area is given back. */
+	if (area == MAP_FAILED)
+		return -1;
 	for (size_t k = 1; k < spread; k += 2) {
 		if (mprotect(area + k * page, page, PROT_READ) < 0) {
 			filled = errno == ENOMEM;
@@ -2239,26 +2238,72 @@ static int merged_at_the_limit(void *arg)
 	}
 	if (filled && singles > 0 && singles < ARRAY_SIZE(single)) {
 		munmap(single[--singles], page);
-		if (touch(b + page) != 0 || touch(a) != 0 || touch(c + n - 1) != 0)
-			bad = __LINE__;
-	} else {
-		bad = -1;
+		result = touch(addr);
 	}
 	while (singles > 0)
 		munmap(single[--singles], page);
 	munmap(area, spread * page);
-	CHILD_CHECK(bad != -1);
-	CHILD_CHECK(bad == 0);
-	CHILD_CHECK(mfd_map_faulted(a) == 1 && mfd_map_faulted(b) == 1 && mfd_map_faulted(c) == 1);
-	CHILD_CHECK(vma_at(b, &v) && !v.file && v.start <= (uintptr_t)a && v.end >= (uintptr_t)(c + n));
-	poke(b, 1);
-	CHILD_CHECK(mfd_unmap(b, n) == 0 && mfd_unmap(a, n) == 0 && mfd_unmap(c, n) == 0);
+	return result;
+}
+
+static int merged_at_the_limit(void *arg)
+{
+	const struct merged_run *run = arg;
+	int count = (int)strlen(run->kinds);
+	size_t page = page_size(), n = 256 * page; /* larger than the gaps between libraries */
+	char *p[RUN_MAX];
+	struct mfd *m = NULL;
+	struct vma v;
+
+	CHILD_CHECK(count <= RUN_MAX);
+	CHILD_CHECK(mfd_new(&m, "merged", 0) == 0 && mfd_set_size(m, (uint64_t)count * n) == 0);
+	/* Top down, each below the last, at the offset below it. */
+	for (int i = count - 1; i >= 0; i--) {
+		void *q;
+
+		CHILD_CHECK(mfd_map(m, (uint64_t)i * n, n, run->kinds[i] == 'r' ? PROT_READ : RW,
+				    run->kinds[i] == 'u' ? 0 : LIBMEMFD_MAP_GUARD, &q) == 0);
+		p[i] = q;
+	}
+	for (int i = 1; i < count; i++)
+		if (p[i] != p[i - 1] + n)
+			return SKIPPED;
+	/* Merged with what is below and above it, as far as that goes. */
+	if (!vma_at(p[run->fault], &v) ||
+	    (run->fault > 0 && v.start >= (uintptr_t)p[run->fault]) ||
+	    (run->fault < count - 1 && run->kinds[run->fault + 1] != 'r' &&
+	     v.end <= (uintptr_t)(p[run->fault] + n)))
+		return SKIPPED;
+	CHILD_CHECK(peer_resize(mfd_fd(m), 0) == 0);
+	CHILD_CHECK(touch_at_the_limit(p[run->fault] + page, run->limit) == 0);
+	for (int i = 0; i < count; i++) {
+		CHILD_CHECK(vma_at(p[i], &v) && v.file == (run->after[i] == 's'));
+		if (run->kinds[i] != 'u')
+			CHILD_CHECK(mfd_map_faulted(p[i]) == (run->after[i] == 'f'));
+	}
+	poke(p[run->fault], 1);
+	for (int i = 0; i < count; i++)
+		CHILD_CHECK(mfd_unmap(p[i], n) == 0);
 	mfd_free(m);
 	return 0;
 }
 
 START_TEST(test_merged_mappings_at_the_limit)
 {
+	static char many[RUN_MAX + 1];
+	struct merged_run runs[] = {
+		/* merged.c: a fault in the middle one; it is replaced with the
+		 * one below, and the one above stays the file's. */
+		{ "ggg", 1, "ffs", 0 },
+		/* Nothing guarded below: with the one above. The read-only one
+		 * above that is not merged, and not replaced. */
+		{ "uggr", 1, "sffs", 0 },
+		/* The residual cases, as mfd_map(3) says: merged, both ways,
+		 * with mappings that are not guarded... */
+		{ "ugu", 1, NULL, 0 },
+		/* ...or more guarded neighbours than the handler pins. */
+		{ many, RUN_MAX - 2, NULL, 0 },
+	};
 	int sysctl, lock, status;
 	long limit;
 
@@ -2275,12 +2320,21 @@ START_TEST(test_merged_mappings_at_the_limit)
 	close(sysctl);
 	if (limit <= 0 || limit > 1000000) {
 		note_skipped("vm.max_map_count is too high to fill a process to it");
-	} else {
-		status = child_wait_status(merged_at_the_limit, &limit, 60);
+		limit = 0;
+	}
+	memset(many, 'g', RUN_MAX);
+	for (size_t i = 0; i < ARRAY_SIZE(runs) && limit; i++) {
+		runs[i].limit = limit;
+		status = child_wait_status(merged_at_the_limit, &runs[i], 60);
 		if (WIFEXITED(status) && child_result == SKIPPED)
-			note_skipped("the kernel did not merge the three mappings");
+			note_skipped(runs[i].kinds == many ? "the kernel did not merge many mappings" : "the kernel did not merge the mappings");
+		else if (runs[i].after)
+			ck_assert_msg(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+				      "run %zu: the child %s %d", i,
+				      WIFSIGNALED(status) ? "died of signal" : "failed at line",
+				      WIFSIGNALED(status) ? WTERMSIG(status) : child_result);
 		else
-			ck_assert_exited_ok(status);
+			ck_assert_killed_by(status, SIGBUS);
 	}
 	if (lock >= 0)
 		close(lock);
