@@ -39,6 +39,7 @@ static munmap_fn real_munmap;
 
 static atomic_int handlers_set;
 static void (*_Atomic at_default)(void);
+static void (*_Atomic default_handler)(int);
 static atomic_int holding, held, mapped, faking, slow, to_raise;
 
 __attribute__((constructor)) static void find_real_functions(void)
@@ -55,13 +56,21 @@ __attribute__((constructor)) static void find_real_functions(void)
 
 static void nap(void);
 
-int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* Hold the library's sigaction that installs its handler, if what says so. */
+static void hold_install(int sig, const struct sigaction *act, enum hold what)
 {
 	if (sig == SIGBUS && act && (act->sa_flags & SA_SIGINFO) &&
-	    atomic_load(&holding) == HOLD_INSTALL && !atomic_exchange(&held, 1)) {
-		while (atomic_load(&holding) == HOLD_INSTALL)
+	    atomic_load(&holding) == (int)what && !atomic_exchange(&held, 1)) {
+		while (atomic_load(&holding) == (int)what)
 			nap();
 	}
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	int r;
+
+	hold_install(sig, act, HOLD_INSTALL);
 	if (sig == SIGBUS && act) {
 		atomic_fetch_add(&handlers_set, 1);
 		if (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL) {
@@ -72,7 +81,16 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 		}
 	}
 	find_real_functions();
-	return real_sigaction(sig, act, old);
+	if (sig == SIGBUS && act && !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL &&
+	    atomic_load(&default_handler)) {
+		struct sigaction instead = *act;
+
+		instead.sa_handler = atomic_load(&default_handler);
+		return real_sigaction(sig, &instead, old);
+	}
+	r = real_sigaction(sig, act, old);
+	hold_install(sig, act, HOLD_INSTALLED);
+	return r;
 }
 
 int sigbus_handlers_set(void)
@@ -183,4 +201,9 @@ void raise_at_probe(int sig)
 void at_sigbus_default(void (*fn)(void))
 {
 	atomic_store(&at_default, fn);
+}
+
+void default_means(void (*handler)(int))
+{
+	atomic_store(&default_handler, handler);
 }

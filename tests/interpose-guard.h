@@ -12,8 +12,9 @@ int sigbus_handlers_set(void);
 /* What a handler may be made to wait in, before the call, until released:
  * a repair's mmap (anonymous, MAP_FIXED), or the madvise that probes the
  * page first; or the first sigaction that installs a SA_SIGINFO handler
- * for SIGBUS (the library's), alone. */
-enum hold { HOLD_REPAIR = 1, HOLD_PROBE, HOLD_INSTALL };
+ * for SIGBUS (the library's), alone, before the call or (HOLD_INSTALLED)
+ * after it. */
+enum hold { HOLD_REPAIR = 1, HOLD_PROBE, HOLD_INSTALL, HOLD_INSTALLED };
 void hold(enum hold what);
 /* Wait until a handler waits; 0 if none did within timeout_ms. */
 int wait_for_hold(int timeout_ms);
@@ -35,5 +36,9 @@ void raise_at_probe(int sig);
 
 /* The next sigaction that sets SIGBUS to SIG_DFL calls fn first, once. */
 void at_sigbus_default(void (*fn)(void));
+
+/* While set, a sigaction that sets SIGBUS to SIG_DFL installs handler
+ * instead: what the default would end, it sees. */
+void default_means(void (*handler)(int));
 
 #endif
