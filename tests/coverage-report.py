@@ -40,9 +40,10 @@ def main():
         for kind, want in targets.items():
             got = percent(total[f"{kind}_covered"], total[f"{kind}_total"])
             verdict = "met" if got >= want else "NOT MET"
-            print(f"  target {directory} {kind}s >= {want:.0f}%: {got:.1f}%, {verdict}")
+            what = {"line": "lines", "branch": "branches"}[kind]
+            print(f"  target {directory} {what} >= {want:.0f}%: {got:.1f}%, {verdict}")
             if got < want:
-                missed.append(f"{directory} {kind}s")
+                missed.append(f"{directory} {what}")
         print()
     everything = {k: summary[k] for k in ("line_covered", "line_total", "branch_covered",
                                           "branch_total")}
