@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -824,6 +826,17 @@ END_TEST
 
 /* --- waiting ---------------------------------------------------------- */
 
+/* After a wait has returned, neither end says it sleeps: a sleeps word
+ * left at 1 costs the other end a wake-up call on every message. */
+static void assert_nobody_sleeps(const struct mfd_ring *r)
+{
+	struct raw peer = raw_map(r);
+
+	ck_assert_uint_eq(peek32(peer.ctl, CTL_CONSUMER_SLEEPS), 0);
+	ck_assert_uint_eq(peek32(peer.ctl, CTL_PRODUCER_SLEEPS), 0);
+	raw_unmap(&peer);
+}
+
 START_TEST(test_ring_wait_times_out)
 {
 	size_t page = page_size();
@@ -834,6 +847,7 @@ START_TEST(test_ring_wait_times_out)
 	start = now_ms();
 	ck_assert_int_eq(mfd_ring_wait(p.consumer, 12345, 50), -ETIMEDOUT);
 	ck_assert_int_ge(now_ms() - start, 50);
+	assert_nobody_sleeps(p.consumer);
 	/* The producer of an empty ring goes on at once; of a full one, not. */
 	ck_assert_int_eq(mfd_ring_wait(p.producer, page / 2, 0), 0);
 	ck_assert_int_eq(mfd_ring_wait(p.producer, page - RECORD_HEADER, -1), 0);
@@ -843,6 +857,7 @@ START_TEST(test_ring_wait_times_out)
 	start = now_ms();
 	ck_assert_int_eq(mfd_ring_wait(p.producer, 1, 30), -ETIMEDOUT);
 	ck_assert_int_ge(now_ms() - start, 30);
+	assert_nobody_sleeps(p.producer);
 	/* Something to read: the consumer goes on at once. */
 	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, 0), 0);
 	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, -1), 0);
@@ -890,6 +905,106 @@ START_TEST(test_ring_no_system_call_when_it_can_go_on)
 {
 	ck_assert_child_ok(ring_without_futex, NULL);
 	ck_assert_int_eq(run_isolated(ring_sleeps_on_futex, NULL), INT32_MIN);
+}
+END_TEST
+
+/*
+ * A sleeper says it sleeps, then looks again (the top of lib/ring.c).
+ * Between the two, where membarrier(2) is there, it calls membarrier
+ * through syscall(), which this test binary defines (ring-helpers.h):
+ * there, the other end's count changes behind its back, as a waker's
+ * store does whose load of the sleeps word has not come yet. A sleeper
+ * that looks after saying so sees it and goes on; one that looked before
+ * (and would miss a wake-up whose load came first) calls FUTEX_WAIT,
+ * which the hook notes, and then lets through (it clears the word, the
+ * waker's part). Without membarrier, nothing comes between the store and
+ * the look to stop at.
+ */
+struct sleep_order {
+	struct raw peer;
+	unsigned int sleeper;
+	size_t capacity;
+	int published;      /* at the sleeper's membarrier */
+	uint32_t said;      /* its sleeps word then */
+	int slept_anyway;   /* FUTEX_WAIT after that */
+};
+
+static int is_futex(long number)
+{
+#ifdef SYS_futex_time64
+	if (number == SYS_futex_time64)
+		return 1;
+#endif
+	return number == SYS_futex;
+}
+
+static void behind_its_back(long number, const long args[6], void *arg)
+{
+	struct sleep_order *o = arg;
+	size_t word = o->sleeper == C ? CTL_CONSUMER_SLEEPS : CTL_PRODUCER_SLEEPS;
+	uint8_t *ctl = o->peer.ctl;
+
+	if (number == SYS_membarrier && args[0] == MEMBARRIER_CMD_GLOBAL_EXPEDITED &&
+	    !o->published) {
+		o->said = peek32(ctl, word);
+		if (o->sleeper == C) {
+			uint64_t head = peek64(ctl, CTL_HEAD);
+			uint8_t *record = o->peer.data + (head & (o->capacity - 1));
+
+			memcpy(record + RECORD_HEADER, "hello", 5);
+			poke64(record, 0, 5);
+			poke64(ctl, CTL_HEAD, head + RECORD_SIZE(5));
+		} else {
+			poke64(ctl, CTL_TAIL, peek64(ctl, CTL_HEAD));
+		}
+		o->published = 1;
+	} else if (o->published && is_futex(number) &&
+		   (args[1] & ~FUTEX_PRIVATE_FLAG) == FUTEX_WAIT_BITSET) {
+		o->slept_anyway = 1;
+		poke32(ctl, word, 0);
+	}
+}
+
+START_TEST(test_ring_sleeper_says_so_then_looks)
+{
+	static const unsigned int sleepers[] = { C, P };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sleepers); i++) {
+		size_t cap = page_size();
+		struct pair p = new_pair(cap, P);
+		struct sleep_order o = { raw_map(p.producer), sleepers[i], cap, 0, 0, 0 };
+		struct mfd_ring *sleeper = o.sleeper == C ? p.consumer : p.producer;
+		size_t length = o.sleeper == C ? 0 : cap - RECORD_HEADER;
+		char buf[8];
+
+		if (peek32(o.peer.ctl, o.sleeper == C ? CTL_CONSUMER_FENCES : CTL_PRODUCER_FENCES) !=
+		    1) {
+			note_skipped("no membarrier here: no call between saying and looking");
+			raw_unmap(&o.peer);
+			free_pair(&p);
+			return;
+		}
+		if (o.sleeper == P)
+			ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), 0);
+		set_syscall_hook(behind_its_back, &o);
+		ck_assert_int_eq(mfd_ring_wait(sleeper, length, PATIENCE_MS), 0);
+		set_syscall_hook(NULL, NULL);
+		ck_assert_int_eq(o.published, 1);
+		ck_assert_uint_eq(o.said, 1);
+		ck_assert_msg(!o.slept_anyway, "the %s slept on a count it had not looked at again",
+			      o.sleeper == C ? "consumer" : "producer");
+		assert_nobody_sleeps(sleeper);
+		if (o.sleeper == C) {
+			ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), 5);
+			ck_assert_mem_eq(buf, "hello", 5);
+		} else {
+			void *w;
+
+			ck_assert_int_eq(mfd_ring_reserve(p.producer, length, &w), 0);
+		}
+		raw_unmap(&o.peer);
+		free_pair(&p);
+	}
 }
 END_TEST
 
@@ -1280,6 +1395,7 @@ Suite *ring_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_ring_wait_times_out);
 	tcase_add_test(tc, test_ring_no_system_call_when_it_can_go_on);
+	tcase_add_test(tc, test_ring_sleeper_says_so_then_looks);
 	tcase_add_test(tc, test_ring_wait_interrupted);
 	tcase_add_test(tc, test_ring_wait_wakes_across_processes);
 	tcase_add_test(tc, test_ring_wait_for_room_across_processes);
