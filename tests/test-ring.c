@@ -1191,6 +1191,29 @@ START_TEST(test_ring_ping_pong_between_processes)
 }
 END_TEST
 
+/*
+ * The wait of a child woken by the parent: a wait for -EPIPE has a
+ * timeout of GONE_MS and must end well before it (the other end's
+ * mfd_ring_free wakes it; at the timeout it would find -EPIPE too), or
+ * it returns -ETIMEDOUT in its place.
+ */
+#define GONE_MS 5000
+
+static int timed_wait(struct mfd_ring *r, size_t length, int want)
+{
+	int64_t start = now_ms();
+	int got;
+
+	if (want != -EPIPE)
+		return mfd_ring_wait(r, length, PATIENCE_MS);
+	got = mfd_ring_wait(r, length, GONE_MS);
+	if (got == -EPIPE && now_ms() - start >= GONE_MS / 2) {
+		fprintf(stderr, "-EPIPE after %lld ms: not woken\n", (long long)(now_ms() - start));
+		return -ETIMEDOUT;
+	}
+	return got;
+}
+
 /* A consumer that sleeps in mfd_ring_wait until the parent acts, and
  * checks that it got what the parent says it will (*arg). */
 static int sleeping_consumer_child(int sock, void *arg)
@@ -1202,7 +1225,7 @@ static int sleeping_consumer_child(int sock, void *arg)
 
 	CHILD_CHECK(r != NULL);
 	CHILD_CHECK(write(sock, "", 1) == 1); /* attached, about to wait */
-	got = mfd_ring_wait(r, 0, PATIENCE_MS);
+	got = timed_wait(r, 0, *want);
 	CHILD_CHECK(got == *want);
 	if (got == 0) {
 		/* What woke it is there. */
@@ -1250,6 +1273,7 @@ START_TEST(test_ring_wait_wakes_across_processes)
 		c = start_waiter(&r, P, sleeping_consumer_child, &data, delays[d]);
 		ck_assert_int_eq(mfd_ring_send(r, "hello", 5), 0);
 		join(c);
+		assert_nobody_sleeps(r);
 		mfd_ring_free(r);
 
 		/* Woken by the producer's going. */
@@ -1273,7 +1297,7 @@ static int full_producer_child(int sock, void *arg)
 		;
 	CHILD_CHECK(mfd_ring_wait(r, sizeof(buf), 0) == -ETIMEDOUT);
 	CHILD_CHECK(write(sock, "", 1) == 1); /* full */
-	got = mfd_ring_wait(r, sizeof(buf), PATIENCE_MS);
+	got = timed_wait(r, sizeof(buf), *want);
 	CHILD_CHECK(got == *want);
 	if (got == 0)
 		CHILD_CHECK(mfd_ring_send(r, buf, sizeof(buf)) == 0);
@@ -1294,9 +1318,11 @@ START_TEST(test_ring_wait_for_room_across_processes)
 		c = start_waiter(&r, C, full_producer_child, &room, delays[d]);
 		ck_assert_int_eq(mfd_ring_recv(r, buf, sizeof(buf)), 100);
 		join(c);
+		assert_nobody_sleeps(r);
 		mfd_ring_free(r);
 
-		/* Woken by the consumer's going. */
+		/* Woken by the consumer's going, at once (M7 of the review
+		 * slept until its timeout). */
 		c = start_waiter(&r, C, full_producer_child, &gone, delays[d]);
 		mfd_ring_free(r);
 		join(c);
