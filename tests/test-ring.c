@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,6 +93,33 @@ START_TEST(test_ring_new_bad_arguments)
 	ck_assert_int_eq(mfd_ring_new(&r, long_name, page, P), -EINVAL);
 	ck_assert_ptr_eq(r, POISON_PTR);
 	assert_nothing_left(before, reservations);
+}
+END_TEST
+
+/* A file size limit below the ring's: -EFBIG from mfd_allocate (SIGXFSZ
+ * ignored, as a daemon that sets such a limit does), nothing left. */
+static int ring_beyond_file_size_limit(void *unused)
+{
+	struct rlimit limit = { page_size(), page_size() };
+	struct resources before = resources_now();
+	int reservations = reservations_now();
+	struct mfd_ring *r = POISON_PTR;
+	struct resources after;
+
+	CHILD_CHECK(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+	CHILD_CHECK(mfd_ring_new(&r, "efbig", page_size(), P) == -EFBIG);
+	CHILD_CHECK(mfd_ring_new(&r, "efbig", 16 * page_size(), C) == -EFBIG);
+	CHILD_CHECK(r == POISON_PTR);
+	after = resources_now();
+	CHILD_CHECK(after.fds == before.fds && after.maps == before.maps);
+	CHILD_CHECK(reservations_now() == reservations);
+	return 0;
+}
+
+START_TEST(test_ring_new_beyond_file_size_limit)
+{
+	ck_assert_child_ok(ring_beyond_file_size_limit, NULL);
 }
 END_TEST
 
@@ -1387,6 +1415,7 @@ Suite *ring_suite(void)
 	tc = tcase_with_leak_check("new");
 	tcase_add_test(tc, test_ring_new);
 	tcase_add_test(tc, test_ring_new_bad_arguments);
+	tcase_add_test(tc, test_ring_new_beyond_file_size_limit);
 	tcase_add_test(tc, test_ring_null_handles);
 	tcase_add_test(tc, test_ring_mapping_has_guard_pages);
 	suite_add_tcase(s, tc);
