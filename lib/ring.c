@@ -21,10 +21,14 @@
  * Hostile peers. The other end's count and every record length are read
  * once (an atomic load into a local) and checked before use:
  *  - the consumer's tail, read by the producer, lies between the last tail
- *    seen and the producer's head, on a record boundary;
+ *    seen and the producer's head, and is a multiple of RECORD_ALIGN;
  *  - the producer's head, read by the consumer, lies between the last head
- *    seen and the consumer's tail plus the capacity, on a record boundary;
+ *    seen and the consumer's tail plus the capacity, and is a multiple of
+ *    RECORD_ALIGN;
  *  - a record's length leaves the record within what was published.
+ * Every record starts at a multiple of RECORD_ALIGN, but a count that
+ * falls inside a record is not told from one at its start: it makes the
+ * end read (or overwrite) garbage, still within the ring.
  * The producer then never writes past the room between head and tail + capacity,
  * and the consumer never reads past the records between tail and head: at
  * most capacity bytes from a position below capacity, inside the mirror.

@@ -255,6 +255,11 @@ START_TEST(test_ring_hostile_tail)
 		8,          /* past the head */
 		cap,
 		1,          /* off a record boundary */
+		/* Within bounds, but not a multiple of 8 as a record's
+		 * start is (M1 of the review dropped that check). */
+		-4,
+		-12,
+		-(int64_t)cap / 2 - 4,
 		-(int64_t)cap - 4,
 		-(int64_t)cap - 8, /* behind what it had freed */
 	};
