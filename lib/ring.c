@@ -222,6 +222,10 @@ struct mfd_ring {
 	uint64_t record;
 	uint64_t length;
 	bool peeked;            /* consumer: peek has handed out the record */
+	/* The other end's gone flag, once seen: a peer that clears it
+	 * again changes nothing (the consumer still reads the records
+	 * published before it saw the flag). */
+	bool other_gone;
 	uint32_t cpu;           /* what this end last wrote to its *_cpu */
 	/* This process receives the sleepers' membarriers; this end calls
 	 * membarrier before it sleeps (false once a call has failed). */
@@ -408,8 +412,10 @@ static int room(struct mfd_ring *r, uint64_t record)
 {
 	int err;
 
-	if (__atomic_load_n(&r->ctl->consumer_gone, __ATOMIC_SEQ_CST))
+	if (r->other_gone || __atomic_load_n(&r->ctl->consumer_gone, __ATOMIC_SEQ_CST)) {
+		r->other_gone = true;
 		return -EPIPE;
+	}
 	if (r->capacity - (r->mine - r->theirs) >= record)
 		return 0;
 	err = load_tail(r);
@@ -428,12 +434,17 @@ static int front(struct mfd_ring *r)
 		return 0;
 	if (r->mine == r->theirs) {
 		/* The gone flag first: what the producer published before it
-		 * went is then still seen, and read before -EPIPE. */
-		bool gone = __atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST);
+		 * went is then still seen, and read before -EPIPE. The head
+		 * read after the flag was seen is the last one. */
+		bool gone;
 
+		if (r->other_gone)
+			return -EPIPE;
+		gone = __atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST);
 		err = load_head(r);
 		if (err < 0)
 			return err;
+		r->other_gone = gone;
 		if (r->mine == r->theirs)
 			return gone ? -EPIPE : -EAGAIN;
 	}

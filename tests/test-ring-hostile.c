@@ -236,6 +236,68 @@ START_TEST(test_ring_hostile_header_after_attach)
 }
 END_TEST
 
+/* A gone flag that a peer sets and clears again: -EPIPE, once said, is
+ * final. The consumer still reads what was published before it saw the
+ * flag, and nothing after. */
+START_TEST(test_ring_gone_is_final_for_the_consumer)
+{
+	struct pair p = new_pair(page_size(), P);
+	struct raw peer = raw_map(p.producer);
+	const void *a;
+	char buf[8];
+
+	ck_assert_int_eq(mfd_ring_send(p.producer, "one", 3), 0);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 1);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), 3);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), -EPIPE);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "two", 3), 0);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), -EPIPE);
+	ck_assert_int_eq(mfd_ring_peek(p.consumer, &a), -EPIPE);
+	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, 0), -EPIPE);
+	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, -1), -EPIPE);
+	raw_unmap(&peer);
+	free_pair(&p);
+
+	/* The flag seen with messages still to read: those are read, and
+	 * what comes after the flag was cleared is not. */
+	p = new_pair(page_size(), P);
+	peer = raw_map(p.producer);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "a", 1), 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "bc", 2), 0);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 1);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), 1);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "def", 3), 0);
+	ck_assert_int_eq(mfd_ring_peek(p.consumer, &a), 2);
+	ck_assert_mem_eq(a, "bc", 2);
+	ck_assert_int_eq(mfd_ring_release(p.consumer), 0);
+	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, -1), -EPIPE);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), -EPIPE);
+	raw_unmap(&peer);
+	free_pair(&p);
+}
+END_TEST
+
+START_TEST(test_ring_gone_is_final_for_the_producer)
+{
+	struct pair p = new_pair(page_size(), P);
+	struct raw peer = raw_map(p.consumer);
+	void *w = POISON_PTR;
+
+	poke32(peer.ctl, CTL_CONSUMER_GONE, 1);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), -EPIPE);
+	poke32(peer.ctl, CTL_CONSUMER_GONE, 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), -EPIPE);
+	ck_assert_int_eq(mfd_ring_reserve(p.producer, 1, &w), -EPIPE);
+	ck_assert_ptr_eq(w, POISON_PTR);
+	ck_assert_int_eq(mfd_ring_wait(p.producer, 1, 0), -EPIPE);
+	ck_assert_int_eq(mfd_ring_wait(p.producer, 1, -1), -EPIPE);
+	raw_unmap(&peer);
+	free_pair(&p);
+}
+END_TEST
+
 /* Fill the ring until not even an empty message fits: the producer's
  * next reserve must read the consumer's tail. */
 static void fill_up(struct mfd_ring *producer)
@@ -722,6 +784,8 @@ Suite *ring_hostile_suite(void)
 	tcase_add_test(tc, test_ring_record_length_read_once);
 	tcase_add_test(tc, test_ring_punched_holes);
 	tcase_add_test(tc, test_ring_hostile_header_after_attach);
+	tcase_add_test(tc, test_ring_gone_is_final_for_the_consumer);
+	tcase_add_test(tc, test_ring_gone_is_final_for_the_producer);
 	tcase_add_test(tc, test_ring_hostile_tail);
 	tcase_add_test(tc, test_ring_hostile_tail_within_bounds);
 	tcase_add_test(tc, test_ring_punched_control_page_seen_by_producer);
