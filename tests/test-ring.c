@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <sched.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -120,6 +122,59 @@ static int ring_beyond_file_size_limit(void *unused)
 START_TEST(test_ring_new_beyond_file_size_limit)
 {
 	ck_assert_child_ok(ring_beyond_file_size_limit, NULL);
+}
+END_TEST
+
+/* Without CAP_IPC_LOCK, which lifts RLIMIT_MEMLOCK; root has it. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
+
+	if (syscall(SYS_capget, &header, data) < 0)
+		return -1;
+	data[CAP_IPC_LOCK / 32].effective &= ~bit;
+	data[CAP_IPC_LOCK / 32].permitted &= ~bit;
+	data[CAP_IPC_LOCK / 32].inheritable &= ~bit;
+	return (int)syscall(SYS_capset, &header, data);
+}
+
+/* An unprivileged daemon that locks its future memory, with a lock limit
+ * below the ring's mapping: mmap refuses with EAGAIN, and so does
+ * mfd_ring_new, leaving nothing. */
+static int ring_beyond_memlock_limit(void *unused)
+{
+	struct rlimit limit = { 1 << 20, 1 << 20 };
+	struct resources before = resources_now(), after;
+	int reservations = reservations_now();
+	struct mfd_ring *r = POISON_PTR;
+	int err;
+
+	CHILD_CHECK(drop_ipc_lock() == 0);
+	CHILD_CHECK(setrlimit(RLIMIT_MEMLOCK, &limit) == 0);
+	CHILD_CHECK(mlockall(MCL_FUTURE) == 0);
+	err = mfd_ring_new(&r, "locked", 4 << 20, P);
+	CHILD_CHECK(munlockall() == 0);
+	CHILD_CHECK(err == -EAGAIN);
+	CHILD_CHECK(r == POISON_PTR);
+	after = resources_now();
+	CHILD_CHECK(after.fds == before.fds && after.maps == before.maps);
+	CHILD_CHECK(reservations_now() == reservations);
+	return 0;
+}
+
+START_TEST(test_ring_new_beyond_memlock_limit)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	note_skipped("AddressSanitizer maps its own memory, which the lock limit would refuse");
+	return;
+#endif
+	if (under_valgrind()) {
+		note_skipped("valgrind maps its own memory, which the lock limit would refuse");
+		return;
+	}
+	ck_assert_child_ok(ring_beyond_memlock_limit, NULL);
 }
 END_TEST
 
@@ -1416,6 +1471,7 @@ Suite *ring_suite(void)
 	tcase_add_test(tc, test_ring_new);
 	tcase_add_test(tc, test_ring_new_bad_arguments);
 	tcase_add_test(tc, test_ring_new_beyond_file_size_limit);
+	tcase_add_test(tc, test_ring_new_beyond_memlock_limit);
 	tcase_add_test(tc, test_ring_null_handles);
 	tcase_add_test(tc, test_ring_mapping_has_guard_pages);
 	suite_add_tcase(s, tc);
