@@ -21,10 +21,14 @@
  * Hostile peers. The other end's count and every record length are read
  * once (an atomic load into a local) and checked before use:
  *  - the consumer's tail, read by the producer, lies between the last tail
- *    seen and the producer's head, on a record boundary;
+ *    seen and the producer's head, and is a multiple of RECORD_ALIGN;
  *  - the producer's head, read by the consumer, lies between the last head
- *    seen and the consumer's tail plus the capacity, on a record boundary;
+ *    seen and the consumer's tail plus the capacity, and is a multiple of
+ *    RECORD_ALIGN;
  *  - a record's length leaves the record within what was published.
+ * Every record starts at a multiple of RECORD_ALIGN, but a count that
+ * falls inside a record is not told from one at its start: it makes the
+ * end read (or overwrite) garbage, still within the ring.
  * The producer then never writes past the room between head and tail + capacity,
  * and the consumer never reads past the records between tail and head: at
  * most capacity bytes from a position below capacity, inside the mirror.
@@ -218,6 +222,10 @@ struct mfd_ring {
 	uint64_t record;
 	uint64_t length;
 	bool peeked;            /* consumer: peek has handed out the record */
+	/* The other end's gone flag, once seen: a peer that clears it
+	 * again changes nothing (the consumer still reads the records
+	 * published before it saw the flag). */
+	bool other_gone;
 	uint32_t cpu;           /* what this end last wrote to its *_cpu */
 	/* This process receives the sleepers' membarriers; this end calls
 	 * membarrier before it sleeps (false once a call has failed). */
@@ -404,8 +412,10 @@ static int room(struct mfd_ring *r, uint64_t record)
 {
 	int err;
 
-	if (__atomic_load_n(&r->ctl->consumer_gone, __ATOMIC_SEQ_CST))
+	if (r->other_gone || __atomic_load_n(&r->ctl->consumer_gone, __ATOMIC_SEQ_CST)) {
+		r->other_gone = true;
 		return -EPIPE;
+	}
 	if (r->capacity - (r->mine - r->theirs) >= record)
 		return 0;
 	err = load_tail(r);
@@ -424,12 +434,17 @@ static int front(struct mfd_ring *r)
 		return 0;
 	if (r->mine == r->theirs) {
 		/* The gone flag first: what the producer published before it
-		 * went is then still seen, and read before -EPIPE. */
-		bool gone = __atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST);
+		 * went is then still seen, and read before -EPIPE. The head
+		 * read after the flag was seen is the last one. */
+		bool gone;
 
+		if (r->other_gone)
+			return -EPIPE;
+		gone = __atomic_load_n(&r->ctl->producer_gone, __ATOMIC_SEQ_CST);
 		err = load_head(r);
 		if (err < 0)
 			return err;
+		r->other_gone = gone;
 		if (r->mine == r->theirs)
 			return gone ? -EPIPE : -EAGAIN;
 	}

@@ -74,4 +74,15 @@ struct mfd_ring *take_ring(int sock);
 /* Wait on the socket for the other process's one byte. */
 void expect_byte(int sock);
 
+/*
+ * This test binary defines syscall(2) (ring-helpers.c): the library makes
+ * its futex and membarrier calls through it, and an executable's
+ * definition is what they bind to (as in interpose.c). While a hook is
+ * set, each call from this process first runs hook(number, args, arg) in
+ * the calling thread (not again for the calls the hook makes itself),
+ * then passes on, six longs, to the C library's. NULL: none.
+ */
+typedef void syscall_hook(long number, const long args[6], void *arg);
+void set_syscall_hook(syscall_hook *hook, void *arg);
+
 #endif

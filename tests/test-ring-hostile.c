@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "ring-helpers.h"
@@ -234,6 +236,68 @@ START_TEST(test_ring_hostile_header_after_attach)
 }
 END_TEST
 
+/* A gone flag that a peer sets and clears again: -EPIPE, once said, is
+ * final. The consumer still reads what was published before it saw the
+ * flag, and nothing after. */
+START_TEST(test_ring_gone_is_final_for_the_consumer)
+{
+	struct pair p = new_pair(page_size(), P);
+	struct raw peer = raw_map(p.producer);
+	const void *a;
+	char buf[8];
+
+	ck_assert_int_eq(mfd_ring_send(p.producer, "one", 3), 0);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 1);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), 3);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), -EPIPE);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "two", 3), 0);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), -EPIPE);
+	ck_assert_int_eq(mfd_ring_peek(p.consumer, &a), -EPIPE);
+	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, 0), -EPIPE);
+	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, -1), -EPIPE);
+	raw_unmap(&peer);
+	free_pair(&p);
+
+	/* The flag seen with messages still to read: those are read, and
+	 * what comes after the flag was cleared is not. */
+	p = new_pair(page_size(), P);
+	peer = raw_map(p.producer);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "a", 1), 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "bc", 2), 0);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 1);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), 1);
+	poke32(peer.ctl, CTL_PRODUCER_GONE, 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "def", 3), 0);
+	ck_assert_int_eq(mfd_ring_peek(p.consumer, &a), 2);
+	ck_assert_mem_eq(a, "bc", 2);
+	ck_assert_int_eq(mfd_ring_release(p.consumer), 0);
+	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, -1), -EPIPE);
+	ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), -EPIPE);
+	raw_unmap(&peer);
+	free_pair(&p);
+}
+END_TEST
+
+START_TEST(test_ring_gone_is_final_for_the_producer)
+{
+	struct pair p = new_pair(page_size(), P);
+	struct raw peer = raw_map(p.consumer);
+	void *w = POISON_PTR;
+
+	poke32(peer.ctl, CTL_CONSUMER_GONE, 1);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), -EPIPE);
+	poke32(peer.ctl, CTL_CONSUMER_GONE, 0);
+	ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), -EPIPE);
+	ck_assert_int_eq(mfd_ring_reserve(p.producer, 1, &w), -EPIPE);
+	ck_assert_ptr_eq(w, POISON_PTR);
+	ck_assert_int_eq(mfd_ring_wait(p.producer, 1, 0), -EPIPE);
+	ck_assert_int_eq(mfd_ring_wait(p.producer, 1, -1), -EPIPE);
+	raw_unmap(&peer);
+	free_pair(&p);
+}
+END_TEST
+
 /* Fill the ring until not even an empty message fits: the producer's
  * next reserve must read the consumer's tail. */
 static void fill_up(struct mfd_ring *producer)
@@ -253,6 +317,11 @@ START_TEST(test_ring_hostile_tail)
 		8,          /* past the head */
 		cap,
 		1,          /* off a record boundary */
+		/* Within bounds, but not a multiple of 8 as a record's
+		 * start is (M1 of the review dropped that check). */
+		-4,
+		-12,
+		-(int64_t)cap / 2 - 4,
 		-(int64_t)cap - 4,
 		-(int64_t)cap - 8, /* behind what it had freed */
 	};
@@ -506,6 +575,203 @@ START_TEST(test_ring_hostile_peer_in_another_process)
 }
 END_TEST
 
+/*
+ * Each shared value is read once: a peer that flips a word between a
+ * value that passes the checks and one that does not, as fast as it can,
+ * must get either the good value's answer or -EPROTO (for good), never
+ * an answer made of a check of one read and the use of another. The
+ * window is a few instructions wide, so the victim end is taken afresh
+ * again and again (the peer can clear the attached flag, and the test,
+ * with its own mapping, does) for a bounded time, each trial running
+ * until its -EPROTO. The peer is a child on the other core. The two loads
+ * of a mutant that reads twice are of one cache line, a few instructions
+ * apart: the CPU executes them together, and they differ only when an
+ * interrupt comes between them while the peer flips. So a timer
+ * interrupts this process every FLIP_TICK_US meanwhile, which makes
+ * such a mutant fail within a second or so (the commit says how often);
+ * while the machine gives the two processes no cores at once, fewer
+ * flips land, and the test checks less (it can only pass then).
+ */
+#define FLIP_MS 1500
+#define FLIP_TICK_US 50
+
+struct flip {
+	size_t offset;      /* in the memfd */
+	uint64_t good, bad; /* stored in turn */
+};
+
+static int flipper_child(int sock, void *arg)
+{
+	const struct flip *f = arg;
+	struct mfd *m = NULL;
+	uint64_t *word;
+	void *p;
+
+	CHILD_CHECK(mfd_recv(sock, RING_SEALS, &m) == 0);
+	CHILD_CHECK(mfd_map(m, 0, (size_t)mfd_size(m), PROT_READ | PROT_WRITE, 0, &p) == 0);
+	word = (uint64_t *)((uint8_t *)p + f->offset);
+	CHILD_CHECK(write(sock, "", 1) == 1);
+	for (;;) {
+		char byte;
+
+		for (int i = 0; i < 4096; i++) {
+			__atomic_store_n(word, f->good, __ATOMIC_RELAXED);
+			__atomic_store_n(word, f->bad, __ATOMIC_RELAXED);
+		}
+		if (recv(sock, &byte, 1, MSG_DONTWAIT) >= 0)
+			break;
+	}
+	mfd_unmap(p, (size_t)mfd_size(m));
+	mfd_free(m);
+	return 0;
+}
+
+static void on_tick(int sig)
+{
+	(void)sig;
+}
+
+/* Interrupt this process every interval_us (0: stop). */
+static void ticks(long interval_us)
+{
+	struct sigaction sa = { .sa_handler = interval_us ? on_tick : SIG_DFL,
+				.sa_flags = SA_RESTART };
+	struct itimerval every = { { 0, interval_us }, { 0, interval_us } };
+
+	sigemptyset(&sa.sa_mask);
+	if (interval_us)
+		ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &every, NULL), 0);
+	if (!interval_us)
+		ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+}
+
+enum flipped { FLIP_HEAD, FLIP_TAIL, FLIP_LENGTH };
+
+/*
+ * The ring, with a flipper on one word, and trials until FLIP_MS have
+ * passed: each takes the victim end afresh (head and tail set back
+ * first; attach itself refuses the bad value, and is asked again) and
+ * calls it until -EPROTO, and the log says how many calls saw a good value.
+ *  - head: good = one record of 8 bytes published, bad = far past the
+ *    ring; the record after the good one claims 64 capacities, so that a
+ *    consumer keeping a second read of a bad head hands that out.
+ *  - tail: a full ring; good = 16 bytes freed, bad = past the head; a
+ *    reserve of capacity - 8 bytes needs more than good ever frees.
+ *  - length: one record published, its header 8 or 64 capacities.
+ */
+static void flip_trials(enum flipped what)
+{
+	size_t page = page_size(), cap = page;
+	const uint64_t t0 = RING_INITIAL_COUNT, pos = t0 & (cap - 1);
+	unsigned int victim = what == FLIP_TAIL ? P : C;
+	struct mfd_ring *creator = NULL;
+	long trials = 0, good = 0, refused = 0;
+	struct flip f;
+	struct raw raw;
+	struct child c;
+	int64_t start, until;
+
+	ck_assert_int_eq(mfd_ring_new(&creator, "flip", cap, victim == P ? C : P), 0);
+	raw = raw_map(creator);
+	poke64(raw.data + pos, 0, 8);
+	poke64(raw.data + ((pos + RECORD_SIZE(8)) & (cap - 1)), 0, 64 * (uint64_t)cap);
+	if (what == FLIP_HEAD)
+		f = (struct flip){ CTL_HEAD, t0 + RECORD_SIZE(8), t0 + ((uint64_t)1 << 40) };
+	else if (what == FLIP_TAIL)
+		f = (struct flip){ CTL_TAIL, t0 + 16, t0 + cap + ((uint64_t)1 << 20) };
+	else
+		f = (struct flip){ page + pos, 8, 64 * (uint64_t)cap };
+	c = spawn(flipper_child, &f);
+	give_ring(c.sock, creator);
+	expect_byte(c.sock);
+
+	ticks(FLIP_TICK_US);
+	start = now_ms();
+	until = start + FLIP_MS;
+	while (now_ms() < until) {
+		struct mfd_ring *r = NULL;
+		struct mfd *m = received(creator);
+		int err;
+
+		if (what != FLIP_TAIL)
+			poke64(raw.ctl, CTL_TAIL, t0);
+		poke64(raw.ctl, CTL_HEAD, what == FLIP_TAIL ? t0 + cap : t0 + RECORD_SIZE(8));
+		poke32(raw.ctl, CTL_ATTACHED, 0);
+		err = mfd_ring_attach(&r, m);
+		if (err == -EINVAL) {
+			/* It read the bad value, and refused. */
+			mfd_free(m);
+			refused++;
+			continue;
+		}
+		ck_assert_int_eq(err, 0);
+		trials++;
+		for (int k = 0; k < 1000; k++) {
+			if (victim == P) {
+				void *w = POISON_PTR;
+
+				err = mfd_ring_reserve(r, cap - RECORD_HEADER, &w);
+				ck_assert_msg(err != 0, "reserved room never freed after %lld ms",
+					      (long long)(now_ms() - start));
+				ck_assert_ptr_eq(w, POISON_PTR);
+			} else {
+				const void *a = POISON_PTR;
+				ssize_t n = mfd_ring_peek(r, &a);
+
+				ck_assert_msg(n < 0 || n == 8, "peek handed out %zd bytes after %lld ms", n,
+					      (long long)(now_ms() - start));
+				err = n < 0 ? (int)n : 0;
+				if (n == 8)
+					ck_assert_int_eq(mfd_ring_release(r), 0);
+			}
+			if (err == -EPROTO)
+				break;
+			ck_assert(err == 0 || err == -EAGAIN);
+			good++;
+			/* The one record read: nothing more comes. */
+			if (what == FLIP_LENGTH && err == -EAGAIN)
+				break;
+		}
+		/* Once said, for good, whatever the word holds now. */
+		if (err == -EPROTO) {
+			if (victim == P)
+				assert_producer_broken(r);
+			else
+				assert_consumer_broken(r);
+		}
+		mfd_ring_free(r);
+	}
+	ticks(0);
+	ck_assert_int_eq(send(c.sock, "", 1, MSG_NOSIGNAL), 1);
+	join(c);
+	fprintf(stderr, "flipped %s: %ld trials (%ld attaches refused), %ld good reads\n",
+		what == FLIP_HEAD ? "head" : what == FLIP_TAIL ? "tail" : "length", trials,
+		refused, good);
+	raw_unmap(&raw);
+	mfd_ring_free(creator);
+}
+
+START_TEST(test_ring_head_read_once)
+{
+	flip_trials(FLIP_HEAD);
+}
+END_TEST
+
+START_TEST(test_ring_tail_read_once)
+{
+	flip_trials(FLIP_TAIL);
+}
+END_TEST
+
+/* Its window is the narrowest: between the check of a length and the
+ * computing of its record's size. */
+START_TEST(test_ring_record_length_read_once_under_flips)
+{
+	flip_trials(FLIP_LENGTH);
+}
+END_TEST
+
 Suite *ring_hostile_suite(void)
 {
 	Suite *s = suite_create("ring-hostile");
@@ -518,6 +784,8 @@ Suite *ring_hostile_suite(void)
 	tcase_add_test(tc, test_ring_record_length_read_once);
 	tcase_add_test(tc, test_ring_punched_holes);
 	tcase_add_test(tc, test_ring_hostile_header_after_attach);
+	tcase_add_test(tc, test_ring_gone_is_final_for_the_consumer);
+	tcase_add_test(tc, test_ring_gone_is_final_for_the_producer);
 	tcase_add_test(tc, test_ring_hostile_tail);
 	tcase_add_test(tc, test_ring_hostile_tail_within_bounds);
 	tcase_add_test(tc, test_ring_punched_control_page_seen_by_producer);
@@ -526,6 +794,13 @@ Suite *ring_hostile_suite(void)
 	tc = tcase_with_leak_check("process");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_ring_hostile_peer_in_another_process);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_with_leak_check("flips");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_ring_head_read_once);
+	tcase_add_test(tc, test_ring_tail_read_once);
+	tcase_add_test(tc, test_ring_record_length_read_once_under_flips);
 	suite_add_tcase(s, tc);
 	return s;
 }

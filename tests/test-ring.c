@@ -9,7 +9,9 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +19,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -90,6 +95,86 @@ START_TEST(test_ring_new_bad_arguments)
 	ck_assert_int_eq(mfd_ring_new(&r, long_name, page, P), -EINVAL);
 	ck_assert_ptr_eq(r, POISON_PTR);
 	assert_nothing_left(before, reservations);
+}
+END_TEST
+
+/* A file size limit below the ring's: -EFBIG from mfd_allocate (SIGXFSZ
+ * ignored, as a daemon that sets such a limit does), nothing left. */
+static int ring_beyond_file_size_limit(void *unused)
+{
+	struct rlimit limit = { page_size(), page_size() };
+	struct resources before = resources_now();
+	int reservations = reservations_now();
+	struct mfd_ring *r = POISON_PTR;
+	struct resources after;
+
+	CHILD_CHECK(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	CHILD_CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+	CHILD_CHECK(mfd_ring_new(&r, "efbig", page_size(), P) == -EFBIG);
+	CHILD_CHECK(mfd_ring_new(&r, "efbig", 16 * page_size(), C) == -EFBIG);
+	CHILD_CHECK(r == POISON_PTR);
+	after = resources_now();
+	CHILD_CHECK(after.fds == before.fds && after.maps == before.maps);
+	CHILD_CHECK(reservations_now() == reservations);
+	return 0;
+}
+
+START_TEST(test_ring_new_beyond_file_size_limit)
+{
+	ck_assert_child_ok(ring_beyond_file_size_limit, NULL);
+}
+END_TEST
+
+/* Without CAP_IPC_LOCK, which lifts RLIMIT_MEMLOCK; root has it. */
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uint32_t bit = 1u << (CAP_IPC_LOCK % 32);
+
+	if (syscall(SYS_capget, &header, data) < 0)
+		return -1;
+	data[CAP_IPC_LOCK / 32].effective &= ~bit;
+	data[CAP_IPC_LOCK / 32].permitted &= ~bit;
+	data[CAP_IPC_LOCK / 32].inheritable &= ~bit;
+	return (int)syscall(SYS_capset, &header, data);
+}
+
+/* An unprivileged daemon that locks its future memory, with a lock limit
+ * below the ring's mapping: mmap refuses with EAGAIN, and so does
+ * mfd_ring_new, leaving nothing. */
+static int ring_beyond_memlock_limit(void *unused)
+{
+	struct rlimit limit = { 1 << 20, 1 << 20 };
+	struct resources before = resources_now(), after;
+	int reservations = reservations_now();
+	struct mfd_ring *r = POISON_PTR;
+	int err;
+
+	CHILD_CHECK(drop_ipc_lock() == 0);
+	CHILD_CHECK(setrlimit(RLIMIT_MEMLOCK, &limit) == 0);
+	CHILD_CHECK(mlockall(MCL_FUTURE) == 0);
+	err = mfd_ring_new(&r, "locked", 4 << 20, P);
+	CHILD_CHECK(munlockall() == 0);
+	CHILD_CHECK(err == -EAGAIN);
+	CHILD_CHECK(r == POISON_PTR);
+	after = resources_now();
+	CHILD_CHECK(after.fds == before.fds && after.maps == before.maps);
+	CHILD_CHECK(reservations_now() == reservations);
+	return 0;
+}
+
+START_TEST(test_ring_new_beyond_memlock_limit)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	note_skipped("AddressSanitizer maps its own memory, which the lock limit would refuse");
+	return;
+#endif
+	if (under_valgrind()) {
+		note_skipped("valgrind maps its own memory, which the lock limit would refuse");
+		return;
+	}
+	ck_assert_child_ok(ring_beyond_memlock_limit, NULL);
 }
 END_TEST
 
@@ -824,6 +909,17 @@ END_TEST
 
 /* --- waiting ---------------------------------------------------------- */
 
+/* After a wait has returned, neither end says it sleeps: a sleeps word
+ * left at 1 costs the other end a wake-up call on every message. */
+static void assert_nobody_sleeps(const struct mfd_ring *r)
+{
+	struct raw peer = raw_map(r);
+
+	ck_assert_uint_eq(peek32(peer.ctl, CTL_CONSUMER_SLEEPS), 0);
+	ck_assert_uint_eq(peek32(peer.ctl, CTL_PRODUCER_SLEEPS), 0);
+	raw_unmap(&peer);
+}
+
 START_TEST(test_ring_wait_times_out)
 {
 	size_t page = page_size();
@@ -834,6 +930,7 @@ START_TEST(test_ring_wait_times_out)
 	start = now_ms();
 	ck_assert_int_eq(mfd_ring_wait(p.consumer, 12345, 50), -ETIMEDOUT);
 	ck_assert_int_ge(now_ms() - start, 50);
+	assert_nobody_sleeps(p.consumer);
 	/* The producer of an empty ring goes on at once; of a full one, not. */
 	ck_assert_int_eq(mfd_ring_wait(p.producer, page / 2, 0), 0);
 	ck_assert_int_eq(mfd_ring_wait(p.producer, page - RECORD_HEADER, -1), 0);
@@ -843,6 +940,7 @@ START_TEST(test_ring_wait_times_out)
 	start = now_ms();
 	ck_assert_int_eq(mfd_ring_wait(p.producer, 1, 30), -ETIMEDOUT);
 	ck_assert_int_ge(now_ms() - start, 30);
+	assert_nobody_sleeps(p.producer);
 	/* Something to read: the consumer goes on at once. */
 	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, 0), 0);
 	ck_assert_int_eq(mfd_ring_wait(p.consumer, 0, -1), 0);
@@ -890,6 +988,106 @@ START_TEST(test_ring_no_system_call_when_it_can_go_on)
 {
 	ck_assert_child_ok(ring_without_futex, NULL);
 	ck_assert_int_eq(run_isolated(ring_sleeps_on_futex, NULL), INT32_MIN);
+}
+END_TEST
+
+/*
+ * A sleeper says it sleeps, then looks again (the top of lib/ring.c).
+ * Between the two, where membarrier(2) is there, it calls membarrier
+ * through syscall(), which this test binary defines (ring-helpers.h):
+ * there, the other end's count changes behind its back, as a waker's
+ * store does whose load of the sleeps word has not come yet. A sleeper
+ * that looks after saying so sees it and goes on; one that looked before
+ * (and would miss a wake-up whose load came first) calls FUTEX_WAIT,
+ * which the hook notes, and then lets through (it clears the word, the
+ * waker's part). Without membarrier, nothing comes between the store and
+ * the look to stop at.
+ */
+struct sleep_order {
+	struct raw peer;
+	unsigned int sleeper;
+	size_t capacity;
+	int published;      /* at the sleeper's membarrier */
+	uint32_t said;      /* its sleeps word then */
+	int slept_anyway;   /* FUTEX_WAIT after that */
+};
+
+static int is_futex(long number)
+{
+#ifdef SYS_futex_time64
+	if (number == SYS_futex_time64)
+		return 1;
+#endif
+	return number == SYS_futex;
+}
+
+static void behind_its_back(long number, const long args[6], void *arg)
+{
+	struct sleep_order *o = arg;
+	size_t word = o->sleeper == C ? CTL_CONSUMER_SLEEPS : CTL_PRODUCER_SLEEPS;
+	uint8_t *ctl = o->peer.ctl;
+
+	if (number == SYS_membarrier && args[0] == MEMBARRIER_CMD_GLOBAL_EXPEDITED &&
+	    !o->published) {
+		o->said = peek32(ctl, word);
+		if (o->sleeper == C) {
+			uint64_t head = peek64(ctl, CTL_HEAD);
+			uint8_t *record = o->peer.data + (head & (o->capacity - 1));
+
+			memcpy(record + RECORD_HEADER, "hello", 5);
+			poke64(record, 0, 5);
+			poke64(ctl, CTL_HEAD, head + RECORD_SIZE(5));
+		} else {
+			poke64(ctl, CTL_TAIL, peek64(ctl, CTL_HEAD));
+		}
+		o->published = 1;
+	} else if (o->published && is_futex(number) &&
+		   (args[1] & ~FUTEX_PRIVATE_FLAG) == FUTEX_WAIT_BITSET) {
+		o->slept_anyway = 1;
+		poke32(ctl, word, 0);
+	}
+}
+
+START_TEST(test_ring_sleeper_says_so_then_looks)
+{
+	static const unsigned int sleepers[] = { C, P };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sleepers); i++) {
+		size_t cap = page_size();
+		struct pair p = new_pair(cap, P);
+		struct sleep_order o = { raw_map(p.producer), sleepers[i], cap, 0, 0, 0 };
+		struct mfd_ring *sleeper = o.sleeper == C ? p.consumer : p.producer;
+		size_t length = o.sleeper == C ? 0 : cap - RECORD_HEADER;
+		char buf[8];
+
+		if (peek32(o.peer.ctl, o.sleeper == C ? CTL_CONSUMER_FENCES : CTL_PRODUCER_FENCES) !=
+		    1) {
+			note_skipped("no membarrier here: no call between saying and looking");
+			raw_unmap(&o.peer);
+			free_pair(&p);
+			return;
+		}
+		if (o.sleeper == P)
+			ck_assert_int_eq(mfd_ring_send(p.producer, "x", 1), 0);
+		set_syscall_hook(behind_its_back, &o);
+		ck_assert_int_eq(mfd_ring_wait(sleeper, length, PATIENCE_MS), 0);
+		set_syscall_hook(NULL, NULL);
+		ck_assert_int_eq(o.published, 1);
+		ck_assert_uint_eq(o.said, 1);
+		ck_assert_msg(!o.slept_anyway, "the %s slept on a count it had not looked at again",
+			      o.sleeper == C ? "consumer" : "producer");
+		assert_nobody_sleeps(sleeper);
+		if (o.sleeper == C) {
+			ck_assert_int_eq(mfd_ring_recv(p.consumer, buf, sizeof(buf)), 5);
+			ck_assert_mem_eq(buf, "hello", 5);
+		} else {
+			void *w;
+
+			ck_assert_int_eq(mfd_ring_reserve(p.producer, length, &w), 0);
+		}
+		raw_unmap(&o.peer);
+		free_pair(&p);
+	}
 }
 END_TEST
 
@@ -1076,6 +1274,29 @@ START_TEST(test_ring_ping_pong_between_processes)
 }
 END_TEST
 
+/*
+ * The wait of a child woken by the parent: a wait for -EPIPE has a
+ * timeout of GONE_MS and must end well before it (the other end's
+ * mfd_ring_free wakes it; at the timeout it would find -EPIPE too), or
+ * it returns -ETIMEDOUT in its place.
+ */
+#define GONE_MS 5000
+
+static int timed_wait(struct mfd_ring *r, size_t length, int want)
+{
+	int64_t start = now_ms();
+	int got;
+
+	if (want != -EPIPE)
+		return mfd_ring_wait(r, length, PATIENCE_MS);
+	got = mfd_ring_wait(r, length, GONE_MS);
+	if (got == -EPIPE && now_ms() - start >= GONE_MS / 2) {
+		fprintf(stderr, "-EPIPE after %lld ms: not woken\n", (long long)(now_ms() - start));
+		return -ETIMEDOUT;
+	}
+	return got;
+}
+
 /* A consumer that sleeps in mfd_ring_wait until the parent acts, and
  * checks that it got what the parent says it will (*arg). */
 static int sleeping_consumer_child(int sock, void *arg)
@@ -1087,7 +1308,7 @@ static int sleeping_consumer_child(int sock, void *arg)
 
 	CHILD_CHECK(r != NULL);
 	CHILD_CHECK(write(sock, "", 1) == 1); /* attached, about to wait */
-	got = mfd_ring_wait(r, 0, PATIENCE_MS);
+	got = timed_wait(r, 0, *want);
 	CHILD_CHECK(got == *want);
 	if (got == 0) {
 		/* What woke it is there. */
@@ -1135,6 +1356,7 @@ START_TEST(test_ring_wait_wakes_across_processes)
 		c = start_waiter(&r, P, sleeping_consumer_child, &data, delays[d]);
 		ck_assert_int_eq(mfd_ring_send(r, "hello", 5), 0);
 		join(c);
+		assert_nobody_sleeps(r);
 		mfd_ring_free(r);
 
 		/* Woken by the producer's going. */
@@ -1158,7 +1380,7 @@ static int full_producer_child(int sock, void *arg)
 		;
 	CHILD_CHECK(mfd_ring_wait(r, sizeof(buf), 0) == -ETIMEDOUT);
 	CHILD_CHECK(write(sock, "", 1) == 1); /* full */
-	got = mfd_ring_wait(r, sizeof(buf), PATIENCE_MS);
+	got = timed_wait(r, sizeof(buf), *want);
 	CHILD_CHECK(got == *want);
 	if (got == 0)
 		CHILD_CHECK(mfd_ring_send(r, buf, sizeof(buf)) == 0);
@@ -1179,9 +1401,11 @@ START_TEST(test_ring_wait_for_room_across_processes)
 		c = start_waiter(&r, C, full_producer_child, &room, delays[d]);
 		ck_assert_int_eq(mfd_ring_recv(r, buf, sizeof(buf)), 100);
 		join(c);
+		assert_nobody_sleeps(r);
 		mfd_ring_free(r);
 
-		/* Woken by the consumer's going. */
+		/* Woken by the consumer's going, at once (M7 of the review
+		 * slept until its timeout). */
 		c = start_waiter(&r, C, full_producer_child, &gone, delays[d]);
 		mfd_ring_free(r);
 		join(c);
@@ -1246,6 +1470,8 @@ Suite *ring_suite(void)
 	tc = tcase_with_leak_check("new");
 	tcase_add_test(tc, test_ring_new);
 	tcase_add_test(tc, test_ring_new_bad_arguments);
+	tcase_add_test(tc, test_ring_new_beyond_file_size_limit);
+	tcase_add_test(tc, test_ring_new_beyond_memlock_limit);
 	tcase_add_test(tc, test_ring_null_handles);
 	tcase_add_test(tc, test_ring_mapping_has_guard_pages);
 	suite_add_tcase(s, tc);
@@ -1280,6 +1506,7 @@ Suite *ring_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_ring_wait_times_out);
 	tcase_add_test(tc, test_ring_no_system_call_when_it_can_go_on);
+	tcase_add_test(tc, test_ring_sleeper_says_so_then_looks);
 	tcase_add_test(tc, test_ring_wait_interrupted);
 	tcase_add_test(tc, test_ring_wait_wakes_across_processes);
 	tcase_add_test(tc, test_ring_wait_for_room_across_processes);
