@@ -205,3 +205,33 @@ __attribute__((no_sanitize_address)) long syscall(long number, ...)
 	find_real_syscall();
 	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
+
+int echo_child(int sock, void *delay_us)
+{
+	const int *delay = delay_us;
+	struct mfd_ring *in = take_ring(sock), *out = take_ring(sock);
+	char buf[256];
+	ssize_t n;
+
+	CHILD_CHECK(in != NULL && out != NULL);
+	for (;;) {
+		while ((n = mfd_ring_recv(in, buf, sizeof(buf))) == -EAGAIN) {
+			int err = mfd_ring_wait(in, 0, PATIENCE_MS);
+
+			CHILD_CHECK(err == 0 || err == -EPIPE);
+		}
+		if (n == -EPIPE)
+			break;
+		CHILD_CHECK(n >= 0);
+		if (delay && *delay) {
+			struct timespec ts = { 0, *delay * 1000L };
+
+			nanosleep(&ts, NULL);
+		}
+		CHILD_CHECK(mfd_ring_wait(out, (size_t)n, PATIENCE_MS) == 0);
+		CHILD_CHECK(mfd_ring_send(out, buf, (size_t)n) == 0);
+	}
+	mfd_ring_free(in);
+	mfd_ring_free(out);
+	return 0;
+}

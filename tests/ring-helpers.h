@@ -71,6 +71,11 @@ void join(struct child c);
 void give_ring(int sock, const struct mfd_ring *r);
 struct mfd_ring *take_ring(int sock);
 
+/* For spawn(): the other end of two rings (taken in order: in, out) that
+ * sends every message back, after *delay_us (a const int *; NULL: none),
+ * until the producer of the first is gone. */
+int echo_child(int sock, void *delay_us);
+
 /* Wait on the socket for the other process's one byte. */
 void expect_byte(int sock);
 

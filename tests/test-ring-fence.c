@@ -38,38 +38,6 @@ static const struct denial no_membarrier[] = {
 	{ .call = CALL_MEMBARRIER, .err = ENOSYS },
 };
 
-/* An end in another process that echoes every message back, after
- * *delay_us when that is set: long enough for the waits here to sleep. */
-static int echo_child(int sock, void *arg)
-{
-	const int *delay_us = arg;
-	struct mfd_ring *in = take_ring(sock), *out = take_ring(sock);
-	char buf[64];
-	ssize_t n;
-
-	CHILD_CHECK(in != NULL && out != NULL);
-	for (;;) {
-		while ((n = mfd_ring_recv(in, buf, sizeof(buf))) == -EAGAIN) {
-			int err = mfd_ring_wait(in, 0, PATIENCE_MS);
-
-			CHILD_CHECK(err == 0 || err == -EPIPE);
-		}
-		if (n == -EPIPE)
-			break;
-		CHILD_CHECK(n > 0);
-		if (delay_us && *delay_us) {
-			struct timespec ts = { 0, *delay_us * 1000L };
-
-			nanosleep(&ts, NULL);
-		}
-		CHILD_CHECK(mfd_ring_wait(out, (size_t)n, PATIENCE_MS) == 0);
-		CHILD_CHECK(mfd_ring_send(out, buf, (size_t)n) == 0);
-	}
-	mfd_ring_free(in);
-	mfd_ring_free(out);
-	return 0;
-}
-
 struct echo {
 	struct mfd_ring *out, *in;
 	struct child child;

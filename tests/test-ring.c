@@ -1217,31 +1217,6 @@ START_TEST(test_ring_stream_between_processes)
 }
 END_TEST
 
-/* The other end of two rings: every message that comes in goes back. */
-static int echo_child(int sock, void *arg)
-{
-	struct mfd_ring *in = take_ring(sock), *out = take_ring(sock);
-	char buf[256];
-	ssize_t n;
-
-	CHILD_CHECK(in != NULL && out != NULL);
-	for (;;) {
-		while ((n = mfd_ring_recv(in, buf, sizeof(buf))) == -EAGAIN) {
-			int err = mfd_ring_wait(in, 0, PATIENCE_MS);
-
-			CHILD_CHECK(err == 0 || err == -EPIPE);
-		}
-		if (n == -EPIPE)
-			break;
-		CHILD_CHECK(n >= 0);
-		CHILD_CHECK(mfd_ring_wait(out, (size_t)n, PATIENCE_MS) == 0);
-		CHILD_CHECK(mfd_ring_send(out, buf, (size_t)n) == 0);
-	}
-	mfd_ring_free(in);
-	mfd_ring_free(out);
-	return 0;
-}
-
 /* Ping-pong over two rings: each wait sleeps or spins while the other
  * process works, and each message wakes it. */
 START_TEST(test_ring_ping_pong_between_processes)
