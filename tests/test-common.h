@@ -41,6 +41,10 @@ struct resources resources_now(void);
 /* An out-parameter value no successful call would write. */
 #define POISON_PTR ((void *)(uintptr_t)0xdead0000)
 
+/* Run the suites of sr, each test in a forked process, and free it: the
+ * exit status of a test program. */
+int run_suites(SRunner *sr);
+
 /* A test case whose every test must end with the descriptors and
  * mappings it started with. */
 TCase *tcase_with_leak_check(const char *name);

@@ -241,10 +241,8 @@ END_TEST
 
 int main(void)
 {
-	SRunner *sr;
 	Suite *s;
 	TCase *tc;
-	int failed;
 
 	if (!mfd_kernel_supported()) {
 		fprintf(stderr, "SKIP: this kernel has no memfd_create\n");
@@ -258,10 +256,5 @@ int main(void)
 	tcase_add_test(tc, test_registration_races);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suites(srunner_create(s));
 }

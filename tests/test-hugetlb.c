@@ -430,10 +430,8 @@ END_TEST
 
 int main(void)
 {
-	SRunner *sr;
 	Suite *s;
 	TCase *tc;
-	int failed;
 
 	huge_page_size = free_huge_page_size();
 	if (!mfd_kernel_supported() || huge_page_size == 0) {
@@ -462,10 +460,5 @@ int main(void)
 	tcase_add_test(tc, test_hugetlb_is_no_ring);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suites(srunner_create(s));
 }

@@ -384,8 +384,6 @@ int main(void)
 {
 	Suite *s = suite_create("lsmemfd-maps");
 	TCase *tc = tcase_with_leak_check("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_memfd_line);
 	tcase_add_test(tc, test_other_lines);
@@ -401,10 +399,5 @@ int main(void)
 	tcase_add_test(tc, test_read_self);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suites(srunner_create(s));
 }

@@ -199,8 +199,6 @@ int main(void)
 {
 	Suite *s = suite_create("lsmemfd-table");
 	TCase *tc = tcase_with_leak_check("json");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_json_utf8);
 	tcase_add_test(tc, test_json_not_utf8);
@@ -211,10 +209,5 @@ int main(void)
 	tcase_add_test(tc, test_seals_in_hex);
 	suite_add_tcase(s, tc);
 
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suites(srunner_create(s));
 }

@@ -13,7 +13,6 @@
 int main(void)
 {
 	SRunner *sr;
-	int failed;
 
 	/* The seed's tests return early on kernels without memfd_create. */
 	if (!mfd_kernel_supported()) {
@@ -42,9 +41,5 @@ int main(void)
 	srunner_add_suite(sr, ring_model_suite());
 	srunner_add_suite(sr, ring_fence_suite());
 	srunner_add_suite(sr, guard_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suites(sr);
 }
