@@ -228,10 +228,10 @@ struct mfd_ring {
 	bool other_gone;
 	uint32_t cpu;           /* what this end last wrote to its *_cpu */
 	/* This process receives the sleepers' membarriers; this end calls
-	 * membarrier before it sleeps (false once a call has failed). */
+	 * membarrier before it sleeps (false once a call has failed: then,
+	 * registered, it said it would and cannot, and sleeps in slices). */
 	bool registered;
 	bool fences;
-	bool unfenced;          /* it said it would and cannot: short sleeps */
 };
 
 static size_t page_size(void)
@@ -846,7 +846,6 @@ static void withdraw_fences(struct mfd_ring *r)
 							  : &r->ctl->consumer_fences;
 
 	r->fences = false;
-	r->unfenced = true;
 	__atomic_store_n(word, 0, __ATOMIC_SEQ_CST);
 }
 
@@ -877,7 +876,8 @@ static int sleep_until_ready(struct mfd_ring *r, uint64_t record, int64_t deadli
 			break;
 		}
 		until = timespec_of(deadline >= 0 ? deadline : now + RING_FOREVER_NS);
-		if (r->unfenced && (deadline < 0 || deadline - now > RING_UNFENCED_SLICE_NS))
+		if (r->registered && !r->fences &&
+		    (deadline < 0 || deadline - now > RING_UNFENCED_SLICE_NS))
 			until = timespec_of(now + RING_UNFENCED_SLICE_NS);
 		if (sys_futex(sleeps, FUTEX_WAIT_BITSET, 1, &until) < 0 && errno != EAGAIN &&
 		    errno != ETIMEDOUT) {
