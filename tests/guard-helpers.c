@@ -30,17 +30,21 @@ int run_in_peer(int (*fn)(void *arg), void *arg)
 		result = fn(arg);
 		if (write(fds[1], &result, sizeof(result)) != sizeof(result))
 			result = INT32_MIN;
-		/* Not exit: valgrind would look for leaks in this copy of
-		 * the process, where the pointers in the parent's registers
-		 * are not. */
-		kill(getpid(), SIGKILL);
+		/* Not exit, nor a SIGKILL of its own: valgrind turns both
+		 * into an exit and looks for leaks in this copy of the
+		 * process, where the pointers in the parent's registers are
+		 * not. The parent's SIGKILL ends it before valgrind can. */
+		for (;;)
+			pause();
 	}
 	close(fds[1]);
 	if (peer < 0 || read(fds[0], &result, sizeof(result)) != sizeof(result))
 		result = INT32_MIN;
 	close(fds[0]);
-	if (peer > 0)
+	if (peer > 0) {
+		kill(peer, SIGKILL);
 		waitpid(peer, NULL, 0);
+	}
 	return result;
 }
 
