@@ -43,7 +43,7 @@ leaked=$(awk '/Open file descriptor/ { fd = $0; next }
 if [ -n "$leaked" ]; then
 	echo "FAIL: descriptors left open at exit:"
 	echo "$leaked"
-	cat "$logs/$pid"
+	grep -q 'ERROR SUMMARY: [1-9]' "$logs/$pid" || cat "$logs/$pid"
 	[ "$status" -eq 0 ] && status=1
 fi
 if grep -q 'ERROR SUMMARY: [1-9]' "$logs"/* 2>/dev/null; then
