@@ -227,10 +227,9 @@ struct mfd_ring {
 	 * published before it saw the flag). */
 	bool other_gone;
 	uint32_t cpu;           /* what this end last wrote to its *_cpu */
-	/* This process receives the sleepers' membarriers; this end calls
-	 * membarrier before it sleeps (false once a call has failed: then,
-	 * registered, it said it would and cannot, and sleeps in slices). */
-	bool registered;
+	/* This end calls membarrier before it sleeps: its process is
+	 * registered (membarrier_registered), until a call fails; then it
+	 * said it would and cannot, and sleeps in slices. */
 	bool fences;
 };
 
@@ -293,7 +292,8 @@ static long sys_membarrier(int cmd)
 /*
  * Register this process for the sleepers' membarriers, once: true if it
  * is (a fork's child is too). Two threads may both ask the first time;
- * registering twice does no harm.
+ * registering twice does no harm. Asked first by say_fences, so that
+ * later calls are a load.
  */
 static bool membarrier_registered(void)
 {
@@ -312,16 +312,19 @@ static bool membarrier_registered(void)
 	return s > 0;
 }
 
-/* Say in the control page whether this end will call membarrier before
- * it sleeps: before it publishes anything, so that a waker that reads 1
- * never relies on an end that does not. */
+/* The word in the control page where an end says whether it calls
+ * membarrier before it sleeps. */
+static uint32_t *fences_word(const struct mfd_ring *r, unsigned int end)
+{
+	return end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_fences : &r->ctl->consumer_fences;
+}
+
+/* Say it for this end: before it publishes anything, so that a waker
+ * that reads 1 never relies on an end that does not. */
 static void say_fences(struct mfd_ring *r)
 {
-	uint32_t *word = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_fences
-							  : &r->ctl->consumer_fences;
-
-	r->registered = r->fences = membarrier_registered();
-	__atomic_store_n(word, r->fences ? 1u : 0u, __ATOMIC_SEQ_CST);
+	r->fences = membarrier_registered();
+	__atomic_store_n(fences_word(r, r->end), r->fences ? 1u : 0u, __ATOMIC_SEQ_CST);
 }
 
 /* Wake the end that sleeps on word, if it does. Only a kernel without
@@ -372,9 +375,9 @@ static bool shares_cpu(struct mfd_ring *r)
 static void publish(struct mfd_ring *r, uint64_t *count, uint64_t value)
 {
 	bool producer = r->end == LIBMEMFD_RING_PRODUCER;
-	uint32_t *other_fences = producer ? &r->ctl->consumer_fences : &r->ctl->producer_fences;
+	unsigned int other = producer ? LIBMEMFD_RING_CONSUMER : LIBMEMFD_RING_PRODUCER;
 
-	if (r->registered && __atomic_load_n(other_fences, __ATOMIC_RELAXED) == 1) {
+	if (membarrier_registered() && __atomic_load_n(fences_word(r, other), __ATOMIC_RELAXED) == 1) {
 		__atomic_store_n(count, value, __ATOMIC_RELEASE);
 		/* The compiler keeps the load of sleeps after the store; the
 		 * sleeper's membarrier does what a fence would on the CPU. */
@@ -842,11 +845,8 @@ static struct timespec timespec_of(int64_t ns)
  */
 static void withdraw_fences(struct mfd_ring *r)
 {
-	uint32_t *word = r->end == LIBMEMFD_RING_PRODUCER ? &r->ctl->producer_fences
-							  : &r->ctl->consumer_fences;
-
 	r->fences = false;
-	__atomic_store_n(word, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(fences_word(r, r->end), 0, __ATOMIC_SEQ_CST);
 }
 
 /*
@@ -876,7 +876,7 @@ static int sleep_until_ready(struct mfd_ring *r, uint64_t record, int64_t deadli
 			break;
 		}
 		until = timespec_of(deadline >= 0 ? deadline : now + RING_FOREVER_NS);
-		if (r->registered && !r->fences &&
+		if (!r->fences && membarrier_registered() &&
 		    (deadline < 0 || deadline - now > RING_UNFENCED_SLICE_NS))
 			until = timespec_of(now + RING_UNFENCED_SLICE_NS);
 		if (sys_futex(sleeps, FUTEX_WAIT_BITSET, 1, &until) < 0 && errno != EAGAIN &&
