@@ -210,8 +210,9 @@ struct mfd_ring {
 	struct mfd *m;          /* NULL for the test hook's end */
 	struct ring_control *ctl;
 	unsigned char *data;    /* 2 * capacity bytes, the second half a mirror */
-	void *mapping;          /* the whole of it, guards included */
-	size_t mapping_size;    /* 0: the mapping is another end's */
+	/* The mapping, guards included ([guard][control]...: see the top),
+	 * is this end's to unmap; false: another end's, or none yet. */
+	bool owns_mapping;
 	uint64_t capacity;
 	unsigned int end;       /* LIBMEMFD_RING_PRODUCER or _CONSUMER */
 	bool broken;            /* the peer broke the rules: -EPROTO for good */
@@ -340,7 +341,9 @@ static void wake_if_sleeping(uint32_t *word)
  * Note in the control page the CPU this end runs on, when it has changed
  * (its line is read by the other end's waits): called as it publishes,
  * so that the other end knows where it was last, whichever end waits.
- * sched_getcpu costs no system call (rseq, or the vDSO).
+ * sched_getcpu makes no system call where the C library reads the CPU
+ * from rseq (glibc 2.35 and later) or the vDSO (x86); with neither, it is
+ * one a publication.
  */
 static uint32_t note_cpu(struct mfd_ring *r)
 {
@@ -484,8 +487,7 @@ static int map_control(struct mfd_ring *r, const struct mfd *m, uint64_t capacit
 		munmap(base, size);
 		return err;
 	}
-	r->mapping = base;
-	r->mapping_size = size;
+	r->owns_mapping = true;
 	r->ctl = (struct ring_control *)((char *)base + page);
 	r->data = (unsigned char *)base + 2 * page;
 	r->capacity = capacity;
@@ -502,8 +504,10 @@ static int map_data(struct mfd_ring *r, const struct mfd *m)
 
 static void unmap(struct mfd_ring *r)
 {
-	if (r->mapping_size)
-		munmap(r->mapping, r->mapping_size);
+	size_t page = page_size();
+
+	if (r->owns_mapping)
+		munmap((char *)r->ctl - page, 3 * page + 2 * (size_t)r->capacity);
 }
 
 LIBMEMFD_EXPORT int mfd_ring_new(struct mfd_ring **out, const char *name, size_t capacity,
@@ -527,8 +531,10 @@ LIBMEMFD_EXPORT int mfd_ring_new(struct mfd_ring **out, const char *name, size_t
 		free(r);
 		return err;
 	}
-	/* Allocated, so that no page fault can fail later; sealed, so that
-	 * neither end can shrink it under the other. */
+	/* Allocated, so that a fault of two ends that play by the rules
+	 * cannot fail later (a peer can still punch holes: the pages are
+	 * then allocated again, to whoever touches them first); sealed, so
+	 * that neither end can shrink it under the other. */
 	err = mfd_allocate(m, 0, page + (uint64_t)capacity);
 	if (err == 0)
 		err = mfd_add_seals(m, RING_SEALS);
@@ -667,7 +673,6 @@ int mfd_ring_attach_same_mapping(struct mfd_ring **out, struct mfd_ring *creator
 		return -ENOMEM;
 	r->ctl = creator->ctl;
 	r->data = creator->data;
-	r->mapping = creator->mapping;
 	r->capacity = creator->capacity;
 	err = take_other_end(r);
 	/* A consumer's data area is read-only, and the producer writes it. */
