@@ -362,6 +362,12 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 		return -EBADF;
 	if (!out)
 		return -EINVAL;
+	/* The seals before the size, as mfd_recv reads them: seals only
+	 * grow, so a size read after F_SEAL_SHRINK was seen cannot go down,
+	 * where a peer could shrink the file and seal it in between. The
+	 * VFS answers F_GET_SEALS (EINVAL but for shmem and hugetlbfs files)
+	 * without asking the file system. */
+	seals = fcntl(fd, F_GET_SEALS);
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
@@ -371,9 +377,8 @@ LIBMEMFD_EXPORT int mfd_from_fd(struct mfd **out, int fd)
 		if (fstatfs(fd, &sfs) < 0)
 			return -errno;
 		/* Only tmpfs and hugetlbfs files can be memfds, or carry seals. */
-		seals = -1;
-		if (mfd_fs_magic(&sfs) == TMPFS_MAGIC || mfd_fs_magic(&sfs) == HUGETLBFS_MAGIC)
-			seals = fcntl(fd, F_GET_SEALS);
+		if (mfd_fs_magic(&sfs) != TMPFS_MAGIC && mfd_fs_magic(&sfs) != HUGETLBFS_MAGIC)
+			seals = -1;
 		err = mfd_identify(fd, &st, &sfs, seals, &memfd, &map_align);
 		if (err < 0)
 			return err;

@@ -341,6 +341,30 @@ START_TEST(test_recv_reads_size_after_seals)
 }
 END_TEST
 
+/* mfd_from_fd too: a size read before the seals could be one the peer
+ * shrank the file below before it sealed it. */
+START_TEST(test_from_fd_reads_size_after_seals)
+{
+	struct mfd *m = new_sized_mfd("order", 4096);
+	struct mfd *got = NULL;
+	const char *log, *seals_at;
+	int fd;
+
+	ck_assert_int_eq(mfd_add_seals(m, F_SEAL_SHRINK), 0);
+	fd = fcntl(mfd_fd(m), F_DUPFD_CLOEXEC, 0);
+	ck_assert_int_ge(fd, 0);
+	call_log_start();
+	ck_assert_int_eq(mfd_from_fd(&got, fd), 0);
+	log = call_log_stop();
+	seals_at = strstr(log, "F_GET_SEALS ");
+	ck_assert_msg(seals_at, "calls: %s", log);
+	ck_assert_msg(strcmp(log, "F_GET_SEALS fstat ") == 0, "calls: %s", log);
+	ck_assert_uint_eq(mfd_size(got), 4096);
+	mfd_free(got);
+	mfd_free(m);
+}
+END_TEST
+
 /* A seal other than F_SEAL_SEAL proves a memfd (no other file can take
  * one), so then mfd_recv does not ask /proc for the name, the costliest
  * step of a handoff; where the seals prove nothing, it still asks. */
@@ -950,6 +974,7 @@ Suite *share_suite(void)
 	tcase_add_test(tc, test_send_recv_keeps_senders_handle);
 	tcase_add_test(tc, test_recv_accepts_extra_seals);
 	tcase_add_test(tc, test_recv_reads_size_after_seals);
+	tcase_add_test(tc, test_from_fd_reads_size_after_seals);
 	tcase_add_test(tc, test_recv_proven_by_seals);
 	tcase_add_test(tc, test_recv_bad_arguments);
 	tcase_add_test(tc, test_send_to_closed_peer);
