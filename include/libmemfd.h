@@ -376,8 +376,9 @@ int mfd_send_msg(int sock, const struct mfd *m, const void *data, size_t length)
  * size; -EBADMSG: several descriptors, control data the kernel truncated,
  * or an empty datagram or packet that carries none; -EPERM: a required
  * seal is missing; otherwise recvmsg(2)'s error. On every error the
- * message is consumed, *out is not written, and every descriptor that
- * arrived is closed.
+ * message is consumed, *out is not written, every descriptor that
+ * arrived is closed, and what buf holds is unspecified (the kernel writes
+ * the bytes before the descriptor can be judged).
  */
 ssize_t mfd_recv_msg(int sock, unsigned int required_seals, void *buf, size_t size,
 		     struct mfd **out);
